@@ -1,0 +1,1 @@
+"""pybullet scenes per scenario family, operators, scoring and state snapshots."""

@@ -1,0 +1,1 @@
+"""Station runtime, the Qt apps and the `shixun` command line."""

@@ -1,0 +1,173 @@
+"""Configuration in one place: defaults here, a TOML file, environment overrides, CLI flags.
+
+Precedence (last wins): DEFAULTS < config file < environment < command-line flags.
+
+- File: `$SHIXUN_CONFIG`, else `config.toml` in the user config dir (platformdirs), if it exists.
+- Environment: `SHIXUN_DB` for the store URL, `SHIXUN_LANG` for the language, and
+  `SHIXUN_<SECTION>__<KEY>` for any other key (e.g. `SHIXUN_VISION__BACKEND=onnx`).
+- Flags: `--db`, `--lang`, `--config`.
+
+Lower layers never read configuration themselves: the front end passes them plain values.
+A new setting is added by adding it to DEFAULTS (with its type given by the default value).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from lab.bus.text import Lang, UserError
+
+APP_NAME = "shixun"
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "general": {
+        "language": "auto",  # "zh", "en", or "auto" (from $LANG)
+        "data_dir": "",  # empty: the user data dir
+    },
+    "store": {
+        "url": "",  # empty: SQLite file `shixun.db` in the data dir
+    },
+    "vision": {
+        "backend": "mediapipe",  # or "onnx"
+        "onnx_provider": "CPUExecutionProvider",
+        "onnx_model_dir": "",  # empty: `models/` in the data dir
+        "threads": 2,
+        "smoothing": True,
+        "min_cutoff": 1.0,  # One Euro filter, see shared/reference/motion_comparison.md §3.3
+        "beta": 0.05,
+    },
+    "bus": {
+        "lab_server": "tcp://127.0.0.1:5560",
+        "request_endpoint": "tcp://127.0.0.1:5561",
+    },
+    "privacy": {
+        "stream_video": False,  # only with consent and a role that may see it
+    },
+}
+
+
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("general", "language"): ("auto", "zh", "en"),
+    ("vision", "backend"): ("mediapipe", "onnx"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings: a section -> key -> value mapping plus where the file came from."""
+
+    values: dict[str, dict[str, Any]]
+    source: Path | None
+
+    def get(self, section: str, key: str) -> Any:
+        return self.values[section][key]
+
+    @property
+    def data_dir(self) -> Path:
+        configured = self.values["general"]["data_dir"]
+        return Path(configured) if configured else Path(platformdirs.user_data_dir(APP_NAME))
+
+    @property
+    def db_url(self) -> str:
+        url = self.values["store"]["url"]
+        return url or f"sqlite:///{self.data_dir / 'shixun.db'}"
+
+    @property
+    def language(self) -> Lang:
+        chosen = self.values["general"]["language"]
+        if chosen in ("zh", "en"):
+            return chosen
+        return "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def load_config(
+    config_file: str | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Merge defaults, file, environment and flag overrides; raise UserError on a bad setting."""
+    env = os.environ if environ is None else environ
+    values = {section: dict(keys) for section, keys in DEFAULTS.items()}
+    path = Path(config_file or env.get("SHIXUN_CONFIG") or default_config_path())
+    source: Path | None = None
+    if path.exists():
+        source = path
+        _merge(values, _read_toml(path), origin=str(path))
+    elif config_file or env.get("SHIXUN_CONFIG"):
+        raise UserError(f"找不到配置文件：{path}", f"config file not found: {path}")
+    _merge(values, _from_environment(env), origin="environment")
+    _merge(values, overrides or {}, origin="command line")
+    return Config(values=values, source=source)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"无法读取配置文件 {path}：{exc}", f"cannot read config file {path}: {exc}") from exc
+
+
+def _from_environment(env: dict[str, str] | os._Environ[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    if env.get("SHIXUN_DB"):
+        found.setdefault("store", {})["url"] = env["SHIXUN_DB"]
+    if env.get("SHIXUN_LANG"):
+        found.setdefault("general", {})["language"] = env["SHIXUN_LANG"]
+    for name, raw in env.items():
+        if name.startswith("SHIXUN_") and "__" in name:
+            section, _, key = name.removeprefix("SHIXUN_").lower().partition("__")
+            default = DEFAULTS.get(section, {}).get(key)
+            found.setdefault(section, {})[key] = _parse_env_value(name, raw, default)
+    return found
+
+
+def _parse_env_value(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise UserError(f"环境变量 {name} 应为 true/false", f"environment variable {name} must be true or false")
+    if isinstance(default, int | float):
+        try:
+            return type(default)(raw)
+        except ValueError:
+            raise UserError(
+                f"环境变量 {name} 应为数字", f"environment variable {name} must be a number"
+            ) from None
+    return raw
+
+
+def _merge(values: dict[str, dict[str, Any]], new: dict[str, Any], origin: str) -> None:
+    for section, keys in new.items():
+        if section not in DEFAULTS or not isinstance(keys, dict):
+            raise UserError(f"{origin}：未知的配置节 [{section}]", f"{origin}: unknown config section [{section}]")
+        for key, value in keys.items():
+            if key not in DEFAULTS[section]:
+                raise UserError(
+                    f"{origin}：未知的配置项 {section}.{key}", f"{origin}: unknown config key {section}.{key}"
+                )
+            expected = type(DEFAULTS[section][key])
+            ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
+            if not ok or (expected is int and isinstance(value, bool)):
+                raise UserError(
+                    f"{origin}：{section}.{key} 应为 {expected.__name__} 类型",
+                    f"{origin}: {section}.{key} must be of type {expected.__name__}",
+                )
+            allowed = CHOICES.get((section, key))
+            if allowed and value not in allowed:
+                raise UserError(
+                    f"{origin}：{section}.{key} 只能取 {', '.join(allowed)}",
+                    f"{origin}: {section}.{key} must be one of {', '.join(allowed)}",
+                )
+            values[section][key] = value

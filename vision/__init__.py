@@ -1,0 +1,1 @@
+"""Frame sources to pose frames: MediaPipe and onnxruntime backends, smoothing, calibration."""
