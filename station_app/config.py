@@ -137,7 +137,9 @@ def _parse_env_value(name: str, raw: str, default: Any) -> Any:
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        raise UserError(f"环境变量 {name} 应为 true/false", f"environment variable {name} must be true or false")
+        raise UserError(
+            f"环境变量 {name} 应为 true/false", f"environment variable {name} must be true or false"
+        )
     if isinstance(default, int | float):
         try:
             return type(default)(raw)
@@ -151,7 +153,9 @@ def _parse_env_value(name: str, raw: str, default: Any) -> Any:
 def _merge(values: dict[str, dict[str, Any]], new: dict[str, Any], origin: str) -> None:
     for section, keys in new.items():
         if section not in DEFAULTS or not isinstance(keys, dict):
-            raise UserError(f"{origin}：未知的配置节 [{section}]", f"{origin}: unknown config section [{section}]")
+            raise UserError(
+                f"{origin}：未知的配置节 [{section}]", f"{origin}: unknown config section [{section}]"
+            )
         for key, value in keys.items():
             if key not in DEFAULTS[section]:
                 raise UserError(

@@ -35,9 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Shixun (实训): simulated practical training with a real-time motion coach.",
     )
     parser.add_argument("--version", action="version", version=f"shixun {_package_version()}")
-    parser.add_argument("--db", metavar="URL", help="store URL (SQLAlchemy); default: SQLite in the user data dir")
+    parser.add_argument(
+        "--db", metavar="URL", help="store URL (SQLAlchemy); default: SQLite in the user data dir"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    parser.add_argument("--lang", choices=("zh", "en"), help="language of messages (default: from config/$LANG)")
+    parser.add_argument(
+        "--lang", choices=("zh", "en"), help="language of messages (default: from config/$LANG)"
+    )
     parser.add_argument("--config", metavar="FILE", help="config file (default: user config dir)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
