@@ -1,0 +1,1 @@
+"""Scenario spec files shipped with Shixun (TOML, one per scenario)."""
