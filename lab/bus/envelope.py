@@ -1,0 +1,84 @@
+"""The bus message envelope: `{v, type, station, session, seq, t_mono, t_wall, body}` in msgpack.
+
+Bodies are plain dicts of msgpack types (str, int, float, bool, None, bytes, lists, dicts), so the
+leaf stays numpy-free; JPEG frames travel as bytes. `decode` validates everything and raises
+`BadMessage` with a `reason` ("garbled" or "version") that receivers count (see `lab.bus.stats`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import msgpack
+
+from lab.bus.text import UserError
+
+SCHEMA_VERSION = 1
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a 4K JPEG fits; anything larger is refused unread
+_TYPE = re.compile(r"[a-z0-9_.]{1,32}")
+_FIELDS = ("v", "type", "station", "session", "seq", "t_mono", "t_wall", "body")
+
+Reason = Literal["garbled", "version"]
+
+
+class BadMessage(UserError):
+    """A message that cannot be used: undecodable or malformed ("garbled"), or another schema version."""
+
+    def __init__(self, reason: Reason, zh: str, en: str) -> None:
+        super().__init__(zh, en)
+        self.reason: Reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    type: str
+    station: str
+    session: str
+    seq: int
+    body: dict[str, Any]
+    t_mono: float = field(default_factory=time.monotonic)
+    t_wall: float = field(default_factory=time.time)
+    v: int = SCHEMA_VERSION
+
+    def encode(self) -> bytes:
+        return msgpack.packb(asdict(self), use_bin_type=True)
+
+
+def decode(data: bytes) -> Envelope:
+    """Parse and validate one envelope; BadMessage otherwise (never another exception)."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise _garbled("too large")
+    try:
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises several unrelated types (ValueError, ExtraData, StackError...)
+        raise _garbled(type(exc).__name__) from None
+    if not isinstance(obj, dict):
+        raise _garbled("not a map")
+    version = obj.get("v")
+    if version != SCHEMA_VERSION:
+        if isinstance(version, int) and not isinstance(version, bool):
+            raise BadMessage(
+                "version",
+                f"消息格式版本 {version} 不受支持（支持 {SCHEMA_VERSION}）",
+                f"message schema version {version} is not supported (expected {SCHEMA_VERSION})",
+            )
+        raise _garbled("no version")
+    if set(obj) != set(_FIELDS):
+        raise _garbled("fields")
+    checks = (
+        isinstance(obj["type"], str) and _TYPE.fullmatch(obj["type"]),
+        isinstance(obj["station"], str) and isinstance(obj["session"], str),
+        type(obj["seq"]) is int and obj["seq"] >= 0,
+        all(type(obj[k]) in (int, float) for k in ("t_mono", "t_wall")),
+        isinstance(obj["body"], dict),
+    )
+    if not all(checks):
+        raise _garbled("field types")
+    return Envelope(**obj)
+
+
+def _garbled(what: str) -> BadMessage:
+    return BadMessage("garbled", f"无法解析的消息（{what}）", f"garbled message ({what})")

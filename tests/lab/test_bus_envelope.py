@@ -1,0 +1,96 @@
+"""Envelope and topic validation: every bad input is a BadMessage/BadTopic, never another exception."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lab.bus.envelope import SCHEMA_VERSION, BadMessage, Envelope, decode
+from lab.bus.text import UserError
+from lab.bus.topics import BadTopic, Kind, Topic, frame, split_frame
+
+
+def _envelope(**changes) -> dict:
+    base = Envelope(type="pose", station="st01", session="s1", seq=3, body={"a": [1, 2.5, None]})
+    fields = {
+        "v": base.v,
+        "type": base.type,
+        "station": base.station,
+        "session": base.session,
+        "seq": base.seq,
+        "t_mono": base.t_mono,
+        "t_wall": base.t_wall,
+        "body": base.body,
+    }
+    fields.update(changes)
+    return fields
+
+
+def test_round_trip_keeps_every_field_including_bytes_bodies():
+    original = Envelope(
+        type="video", station="st01", session="s1", seq=7, body={"jpeg": b"\xff\xd8", "q": 75}
+    )
+    assert decode(original.encode()) == original
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seq": -1},
+        {"seq": 1.5},
+        {"type": ""},
+        {"type": "Pose Frame"},
+        {"station": 5},
+        {"body": [1, 2]},
+        {"t_wall": "now"},
+        {"extra": 1},
+    ],
+)
+def test_malformed_fields_are_garbled(changes):
+    with pytest.raises(BadMessage) as caught:
+        decode(msgpack.packb(_envelope(**changes)))
+    assert caught.value.reason == "garbled"
+
+
+def test_other_schema_version_is_reported_as_version():
+    with pytest.raises(BadMessage) as caught:
+        decode(msgpack.packb(_envelope(v=SCHEMA_VERSION + 1)))
+    assert caught.value.reason == "version"
+    assert isinstance(caught.value, UserError)
+
+
+def test_missing_field_is_garbled():
+    fields = _envelope()
+    del fields["t_mono"]
+    with pytest.raises(BadMessage, match="garbled"):
+        decode(msgpack.packb(fields))
+
+
+@given(st.binary(max_size=300))
+def test_random_bytes_never_raise_anything_but_bad_message(data):
+    try:
+        decode(data)
+    except BadMessage as exc:
+        assert exc.reason in ("garbled", "version")
+
+
+def test_topic_prefixes_do_not_match_longer_ids():
+    s1, s10 = Topic(Kind.POSE, "st01", "s1"), Topic(Kind.POSE, "st01", "s10")
+    assert not frame(s10, b"x").startswith(s1.prefix)
+    assert split_frame(frame(s1, b"payload")) == (s1, b"payload")
+
+
+@pytest.mark.parametrize(
+    "data", [b"no-separator", b"pose/st01 x", b"bogus/st01/s1 x", b"pose/st/01/s1 x", b"\xff/a/b x"]
+)
+def test_bad_topics_are_refused(data):
+    with pytest.raises(BadTopic):
+        split_frame(data)
+
+
+@pytest.mark.parametrize("station", ["", "a b", "a/b", "x" * 65])
+def test_ids_with_separators_are_refused(station):
+    with pytest.raises(BadTopic):
+        Topic(Kind.POSE, station)
