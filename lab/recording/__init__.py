@@ -1,0 +1,1 @@
+"""Session recordings (MCAP, JSON-schema channels): writing, the relay-side recorder, and reading."""
