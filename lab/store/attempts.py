@@ -1,0 +1,347 @@
+"""Attempts and learner state over the store: what `shixun scenarios next/record/learner` do.
+
+The learner model keeps no state of its own in the store: a learner's abilities are the fold of
+their recorded attempts (`scenarios.learner.replay`), so the store's attempts are the single
+source of truth and a deleted attempt is forgotten. `next` stores the generated attempt (params,
+seed, explanation, predicted success) with `passed = NULL`; `record` completes it when the
+result matches it, else stores a new attempt.
+
+Instructor overrides have no table of their own yet: they are kept as audit-log entries
+(action `scenarios.overrides`, one per change, the latest wins), behind `load_overrides` /
+`save_overrides`, so moving them to a dedicated table is a change of those two functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lab.bus.text import UserError
+from lab.store.models import Attempt, AuditEntry, Learner, ScenarioSpec, SchoolClass
+from lab.store.types import utc_now
+from scenarios.difficulty import DifficultyModel
+from scenarios.explain import explain
+from scenarios.generator import Plan, generate, repeat
+from scenarios.learner import AttemptOutcome, LearnerState, group_prior, prior_state, replay
+from scenarios.overrides import Overrides
+from scenarios.paramspace import Space
+from scenarios.spec import FAULTS_KEY
+
+OVERRIDES_ACTION = "scenarios.overrides"
+
+
+class ResultMismatch(UserError):
+    """A result file that does not belong to the scenario (or is not a result at all)."""
+
+
+@dataclass(frozen=True)
+class NextAttempt:
+    attempt_id: int
+    learner_code: str
+    learner_created: bool
+    plan: Plan
+    explanation: dict[str, Any]
+
+
+def learner_by_code(session: Session, code: str) -> Learner | None:
+    return session.scalars(select(Learner).where(Learner.code == code)).one_or_none()
+
+
+def require_learner(session: Session, code: str) -> Learner:
+    learner = learner_by_code(session, code)
+    if learner is None:
+        raise UserError(f"未知学员 {code}", f"unknown learner {code}")
+    return learner
+
+
+def outcome_of(space: Space, params: Mapping[str, Any], sub_scores: Mapping[str, Any], passed: bool):
+    """The learner model's view of one attempt."""
+    return AttemptOutcome(
+        x=space.normalise(params),
+        faults=space.fault_vector(params.get(FAULTS_KEY, ())),
+        skill_scores=np.array([float(sub_scores[s]) for s in space.skills]),
+        passed=bool(passed),
+    )
+
+
+def history(session: Session, learner_id: int, scenario_id: str) -> list[Attempt]:
+    """Finished attempts, oldest first."""
+    query = (
+        select(Attempt)
+        .where(
+            Attempt.learner_id == learner_id, Attempt.scenario_id == scenario_id, Attempt.passed.is_not(None)
+        )
+        .order_by(Attempt.started_at, Attempt.id)
+    )
+    return list(session.scalars(query))
+
+
+def learner_state(
+    session: Session, space: Space, model: DifficultyModel, learner: Learner
+) -> tuple[LearnerState, list[Attempt]]:
+    """Replay the learner's attempts from the class prior (the population prior without a class)."""
+    attempts = history(session, learner.id, space.spec.id)
+    start = _start_state(session, space, model, learner, has_history=bool(attempts))
+    outcomes = [outcome_of(space, a.params, a.sub_scores, bool(a.passed)) for a in attempts]
+    return replay(start, model, outcomes), attempts
+
+
+def _start_state(
+    session: Session, space: Space, model: DifficultyModel, learner: Learner, has_history: bool
+) -> LearnerState:
+    """Cold start from the classmates' current estimates, shrunk toward the population prior."""
+    members = _classmates(session, learner)
+    states = []
+    for member_id in members:
+        rows = history(session, member_id, space.spec.id)
+        if rows:
+            outcomes = [outcome_of(space, a.params, a.sub_scores, bool(a.passed)) for a in rows]
+            states.append(replay(prior_state(len(space.skills)), model, outcomes))
+    mean, var = group_prior(states, len(space.skills))
+    return prior_state(len(space.skills), mean, var)
+
+
+def _classmates(session: Session, learner: Learner) -> list[int]:
+    if learner.class_id is None:
+        return []
+    query = select(Learner.id).where(Learner.class_id == learner.class_id, Learner.id != learner.id)
+    return list(session.scalars(query))
+
+
+def next_attempt(
+    session: Session, space: Space, model: DifficultyModel, code: str, seed: int | None = None
+) -> NextAttempt:
+    """Generate, explain and store the learner's next attempt (creating an unknown learner)."""
+    learner = learner_by_code(session, code)
+    created = learner is None
+    if learner is None:
+        learner = Learner(code=code)
+        session.add(learner)
+        session.flush()
+    state, attempts = learner_state(session, space, model, learner)
+    overrides = load_overrides(session, space.spec.id, learner)
+    if overrides.repeat_attempt is not None:
+        source = session.get(Attempt, overrides.repeat_attempt)
+        if source is None or source.learner_id != learner.id or source.scenario_id != space.spec.id:
+            raise UserError(
+                f"要重复的练习 {overrides.repeat_attempt} 不存在或不属于该学员和场景",
+                f"attempt {overrides.repeat_attempt} to repeat does not exist for this learner and scenario",
+            )
+        params = {k: v for k, v in source.params.items() if k != FAULTS_KEY}
+        plan = repeat(
+            space, model, state, params, tuple(source.params.get(FAULTS_KEY, ())), source.seed, source.id
+        )
+    else:
+        rng = np.random.default_rng([learner.id, len(attempts), seed if seed is not None else 0])
+        plan = generate(space, model, state, overrides, rng)
+    record = explain(space, model, state, plan)
+    record["overrides"] = overrides.to_dict()
+    attempt = Attempt(
+        learner_id=learner.id,
+        scenario_id=space.spec.id,
+        spec_version=store_spec(session, space),
+        params=space.attempt_params(plan.x, plan.faults) if plan.repeat_of is None else _params_of(plan),
+        seed=plan.seed,
+        explanation=record,
+        predicted_success=plan.p_task,
+    )
+    session.add(attempt)
+    session.flush()
+    return NextAttempt(attempt.id, code, created, plan, record)
+
+
+def _params_of(plan: Plan) -> dict[str, Any]:
+    return dict(plan.params) | {FAULTS_KEY: list(plan.faults)}
+
+
+def store_spec(session: Session, space: Space) -> int:
+    """The spec text exactly as used, so stored attempts stay explainable; returns its version."""
+    spec = space.spec
+    key = (spec.id, spec.version)
+    if session.get(ScenarioSpec, key) is None:
+        try:
+            text = open(spec.path, encoding="utf-8").read()  # noqa: SIM115 - one short read
+        except OSError:
+            text = ""
+        session.add(
+            ScenarioSpec(
+                scenario_id=spec.id,
+                version=spec.version,
+                toml_text=text,
+                sha256=hashlib.sha256(text.encode()).hexdigest(),
+            )
+        )
+        session.flush()
+    return spec.version
+
+
+def parse_result(space: Space, data: Any) -> dict[str, Any]:
+    """Check what `shixun sim run --json` printed against the scenario; ResultMismatch if it does not fit."""
+    sid = space.spec.id
+    if not isinstance(data, dict):
+        raise ResultMismatch("结果文件不是 JSON 对象", "the result file is not a JSON object")
+    if data.get("scenario") != sid:
+        raise ResultMismatch(
+            f"结果文件属于场景 {data.get('scenario')!r}，不是 {sid}",
+            f"the result file is for scenario {data.get('scenario')!r}, not {sid}",
+        )
+    missing = [k for k in ("params", "passed", "sub_scores", "seed") if k not in data]
+    if missing:
+        raise ResultMismatch(
+            f"结果文件缺少字段 {', '.join(missing)}", f"the result file lacks {', '.join(missing)}"
+        )
+    try:
+        params = space.spec.validate_params(data["params"])
+    except UserError as exc:
+        raise ResultMismatch(
+            f"结果文件的参数与场景不符：{exc.text.zh}", f"result parameters: {exc.text.en}"
+        ) from None
+    scores = data["sub_scores"]
+    if not isinstance(scores, dict) or not all(_unit_number(scores.get(s)) for s in space.skills):
+        raise ResultMismatch(
+            f"结果文件的分项得分应为每个技能（{', '.join(space.skills)}）一个 0–1 的数",
+            f"sub_scores must give every skill ({', '.join(space.skills)}) a number in 0..1",
+        )
+    if not isinstance(data["passed"], bool) or not isinstance(data["seed"], int):
+        raise ResultMismatch(
+            "passed 应为真/假，seed 应为整数", "passed must be true/false and seed an integer"
+        )
+    return data | {"params": params}
+
+
+def _unit_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+def record_result(session: Session, space: Space, code: str, result: dict[str, Any]) -> Attempt:
+    """Store a checked result: complete the matching generated attempt, or add a new one."""
+    learner = require_learner(session, code)
+    pending = session.scalars(
+        select(Attempt)
+        .where(
+            Attempt.learner_id == learner.id,
+            Attempt.scenario_id == space.spec.id,
+            Attempt.passed.is_(None),
+            Attempt.seed == result["seed"],
+        )
+        .order_by(Attempt.id.desc())
+    ).first()
+    if pending is None or not _same_params(space, pending.params, result["params"]):
+        pending = Attempt(
+            learner_id=learner.id, scenario_id=space.spec.id, spec_version=store_spec(session, space)
+        )
+        session.add(pending)
+    pending.params = result["params"]
+    pending.seed = result["seed"]
+    pending.passed = result["passed"]
+    pending.score = result.get("score")
+    pending.sub_scores = {s: float(result["sub_scores"][s]) for s in space.skills}
+    pending.metrics = result.get("metrics") or {}
+    pending.errors = list(result.get("errors") or [])
+    pending.finished_at = utc_now()
+    session.flush()
+    return pending
+
+
+def _same_params(space: Space, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    same_x = np.allclose(space.normalise(a), space.normalise(b), atol=1e-3)
+    return bool(same_x) and sorted(a.get(FAULTS_KEY, ())) == sorted(b.get(FAULTS_KEY, ()))
+
+
+# --- instructor overrides ------------------------------------------------------------------------
+
+
+def _scope(kind: str, code: str, scenario_id: str) -> str:
+    return f"{kind}:{code}/{scenario_id}"
+
+
+def load_overrides(session: Session, scenario_id: str, learner: Learner) -> Overrides:
+    """The class's overrides with the learner's on top (the learner's win)."""
+    merged = Overrides()
+    if learner.school_class is not None:
+        merged = _latest(session, _scope("class", learner.school_class.code, scenario_id))
+    return _latest(session, _scope("learner", learner.code, scenario_id)).merged_over(merged)
+
+
+def _latest(session: Session, resource: str) -> Overrides:
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == OVERRIDES_ACTION, AuditEntry.resource == resource)
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    return Overrides.from_dict(entry.detail.get("overrides")) if entry else Overrides()
+
+
+def save_overrides(
+    session: Session,
+    space: Space,
+    overrides: Overrides,
+    actor: str,
+    learner_code: str | None = None,
+    class_code: str | None = None,
+) -> str:
+    """Replace the overrides of one learner or one class for a scenario; returns the scope."""
+    check_against_spec(space, overrides)
+    if (learner_code is None) == (class_code is None):
+        raise UserError("请指定学员或班级之一", "give exactly one of a learner or a class")
+    if learner_code is not None:
+        require_learner(session, learner_code)
+        resource = _scope("learner", learner_code, space.spec.id)
+    else:
+        if session.scalars(select(SchoolClass).where(SchoolClass.code == class_code)).first() is None:
+            raise UserError(f"未知班级 {class_code}", f"unknown class {class_code}")
+        resource = _scope("class", str(class_code), space.spec.id)
+    _append_audit(session, actor, OVERRIDES_ACTION, resource, {"overrides": overrides.to_dict()})
+    return resource
+
+
+def check_against_spec(space: Space, overrides: Overrides) -> None:
+    """Names and values must exist in the spec: an override never leaves the spec's ranges."""
+    params = space.spec.parameters
+    for name, value in overrides.pins.items():
+        if name not in params:
+            raise UserError(f"未知参数 {name}", f"unknown parameter {name}")
+        space.spec.validate_params({name: int(value) if params[name].type == "int" else value})
+    for name in overrides.bounds:
+        if name not in params:
+            raise UserError(f"未知参数 {name}", f"unknown parameter {name}")
+    unknown = (overrides.faults_in | overrides.faults_out) - set(space.faults)
+    if unknown:
+        raise UserError(f"未知故障 {sorted(unknown)}", f"unknown faults {sorted(unknown)}")
+    if overrides.focus_skill is not None and overrides.focus_skill not in space.skills:
+        raise UserError(f"未知技能 {overrides.focus_skill}", f"unknown skill {overrides.focus_skill}")
+
+
+def _append_audit(session: Session, actor: str, action: str, resource: str, detail: dict[str, Any]) -> None:
+    """Append one hash-chained audit entry: sha256(prev_hash + canonical JSON of the entry)."""
+    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    prev = last.hash if last else "0" * 64
+    at = utc_now()
+    body = json.dumps(
+        {"at": at.isoformat(), "actor": actor, "action": action, "resource": resource, "detail": detail},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    digest = hashlib.sha256((prev + body).encode()).hexdigest()
+    session.add(
+        AuditEntry(
+            at=at, actor=actor, action=action, resource=resource, detail=detail, prev_hash=prev, hash=digest
+        )
+    )
+    session.flush()
+
+
+def skill_report(space: Space, state: LearnerState, attempts: Sequence[Attempt]) -> dict[str, Any]:
+    """Estimates per skill with uncertainty, and the evidence behind them (last attempts)."""
+    report = state.to_dict(space.skills)
+    report["recent"] = [
+        {"attempt": a.id, "passed": a.passed, "sub_scores": a.sub_scores} for a in list(attempts)[-5:]
+    ]
+    return report
