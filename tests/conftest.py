@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,7 @@ class PostgresServer:
     """A running throw-away PostgreSQL cluster, reachable as the `postgres` superuser over TCP."""
 
     port: int
+    major_version: int
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -60,7 +62,9 @@ class PostgresServer:
 
     def create_database(self, template: str = "template0") -> str:
         name = f"test_{os.getpid()}_{next(_PG_DB_NUMBERS)}"
-        self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        # FILE_COPY (PostgreSQL 15+) copies a small template ~5x faster than the default WAL_LOG.
+        strategy = " STRATEGY FILE_COPY" if self.major_version >= 15 else ""
+        self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
         return name
 
     def drop_database(self, name: str) -> None:
@@ -76,6 +80,15 @@ def _postgres_bin_dir() -> Path | None:
         return candidates[-1].parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
+
+
+def _major_version(bin_dir: Path) -> int:
+    output = subprocess.run(
+        [str(bin_dir / "postgres"), "--version"], check=True, capture_output=True, text=True
+    )
+    found = re.search(r"\(PostgreSQL\) (\d+)", output.stdout)
+    assert found, f"unexpected `postgres --version` output: {output.stdout!r}"
+    return int(found.group(1))
 
 
 def _free_port() -> int:
@@ -117,7 +130,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             f"PostgreSQL did not start: {exc.stderr.decode(errors='replace')}\n{server_log}"
         ) from exc
     try:
-        yield PostgresServer(port=port)
+        yield PostgresServer(port=port, major_version=_major_version(bin_dir))
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(workdir, ignore_errors=True)

@@ -369,6 +369,8 @@ class DeviceHeartbeat(Base):
     )
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    equipment: Mapped[Equipment] = relationship()
+
 
 class MentorInvitation(Base):
     """What an enterprise mentor may see: one session or one learner, within a time window (§3.3).
