@@ -105,7 +105,7 @@ def check_connection(engine: Engine) -> None:
             connection.execute(text("SELECT 1"))
     except (DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
-        reason = _first_line(exc)
+        reason = first_line(exc)
         where = engine.url.render_as_string(hide_password=True)
         raise StoreError(
             f"无法连接数据库 {where}：{reason}", f"cannot connect to the database {where}: {reason}"
@@ -117,7 +117,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error, without SQLAlchemy's SQL and background link."""
     original = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(original).splitlines() if line.strip()]
     return lines[0] if lines else type(original).__name__

@@ -10,9 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import URL, Engine
+from sqlalchemy.exc import DBAPIError
 
-from lab.store.engine import make_engine
+from lab.store.engine import StoreError, first_line, make_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -33,9 +35,22 @@ def head_revision() -> str:
 def upgrade(target: str | URL | Engine, revision: str = "head") -> None:
     """Bring the database up to `revision` (default: head); a no-op when it is already there."""
     config = alembic_config()
-    with _engine(target) as engine, engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with _engine(target) as engine:
+        where = engine.url.render_as_string(hide_password=True)
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        except CommandError as exc:  # e.g. a store written by a newer Shixun
+            raise StoreError(
+                f"无法升级数据库 {where}：{exc}（数据库是否由更新版本的实训创建？）",
+                f"cannot upgrade the store {where}: {exc} (was it made by a newer Shixun?)",
+            ) from None
+        except DBAPIError as exc:  # e.g. a read-only file, or no CREATE permission
+            reason = first_line(exc)
+            raise StoreError(
+                f"无法升级数据库 {where}：{reason}", f"cannot upgrade the store {where}: {reason}"
+            ) from None
 
 
 def current_revision(target: str | URL | Engine) -> str | None:
