@@ -1,0 +1,351 @@
+"""The lab relay: stations publish in, viewers subscribe out, every subscription authorised per user.
+
+Topology (shared/reference/bus_booking_privacy.md §0.1, §0.5): stations' publishers connect OUT to
+the relay's XSUB (no inbound ports on stations); viewers' SUB sockets connect to one of two XPUBs —
+`viewers` for keypoints, sim state, coach events, comments and heartbeats, and `video` (HWM 2,
+viewers conflate) so a slow mentor only ever drops frames. Every link is CurveZMQ, and the ZAP
+authenticator is running before any bind (§1.8.4).
+
+Authorisation: the XPUBs are XPUB_MANUAL. A viewer may only subscribe under its own prefix
+`@<ZAP User-Id>/`, and the relay forwards each station frame to a user by prefixing it with that
+user's prefix — only for topics `policy.decide` allows NOW. Every `refresh_s` the relay reloads the
+facts (invitations, consents, sessions) and re-decides every subscription, so an expired or
+withdrawn invitation or a withdrawn video consent stops that user's stream without touching anyone
+else's. Upstream, the relay pulls video of a session only while an authorised viewer watches it,
+which is what a station's `Publisher.wanted()` (its "live to mentor" indicator) sees.
+
+Join snapshots: the relay keeps the last message of every non-video topic and sends it to a user
+whenever one of their subscriptions is (re)granted — after a reconnect too, since the SUB socket
+re-subscribes (§0.6: the first messages after a reconnect are lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import zmq
+
+from lab.bus.envelope import BadMessage, decode
+from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
+from lab.bus.sockets import DEFAULT_LINK, LIVE_KINDS, LinkSettings, queue_limit
+from lab.bus.topics import BadTopic, Kind, split_frame
+from lab.recording.recorder import Recorder
+from lab.server.access import AccessSource
+from lab.server.policy import AccessFacts, Principal, decide, may_publish, parse_subscription
+
+log = logging.getLogger("lab.server.relay")
+
+# Always pulled from stations (recorded, cached for join snapshots); video only on demand.
+UPSTREAM_ALWAYS = tuple(f"{k.value}/".encode() for k in LIVE_KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayEndpoints:
+    stations: str = "tcp://127.0.0.1:5560"
+    viewers: str = "tcp://127.0.0.1:5562"
+    video: str = "tcp://127.0.0.1:5563"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def carries_bytes(value: Any) -> bool:
+    """Whether a message body holds binary data anywhere (pixels may travel on video topics only)."""
+    if isinstance(value, bytes | bytearray):
+        return True
+    if isinstance(value, dict):
+        return any(carries_bytes(v) for v in value.values())
+    if isinstance(value, list):
+        return any(carries_bytes(v) for v in value if not isinstance(v, int | float | str))
+    return False
+
+
+class Relay:
+    """Run with `start()` / `stop()`; it owns its sockets on its own thread."""
+
+    def __init__(
+        self,
+        ctx: zmq.Context,
+        access: AccessSource,
+        keys: CurveKeys,
+        endpoints: RelayEndpoints = RelayEndpoints(),
+        *,
+        recorder: Recorder | None = None,
+        refresh_s: float = 0.5,
+        streams: int = 30,
+        link: LinkSettings = DEFAULT_LINK,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.ctx, self.access, self.recorder = ctx, access, recorder
+        self.refresh_s, self.streams, self.link, self.clock = refresh_s, streams, link, clock
+        self._server = CurveServer(keys)
+        self._requested_endpoints = endpoints
+        self.endpoints = endpoints  # the bound addresses once started (resolves "*" ports)
+        self.inject_endpoint = f"inproc://shixun-relay-inject-{id(self)}"
+        self.authenticator: KeyAuthenticator | None = None
+        self.stats: dict[str, dict[str, int]] = {}  # a copy published at every refresh
+        self._counts: dict[str, Counter[str]] = {
+            k: Counter() for k in ("received", "forwarded", "dropped", "refused")
+        }
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        # subscription state (relay thread only)
+        self._requests: Counter[tuple[bool, bytes]] = Counter()  # (video?, subscription) -> pipes
+        self._granted: set[tuple[bool, bytes]] = set()
+        self._exact: dict[bytes, list[bytes]] = {}  # topic prefix -> view prefixes
+        self._partial: list[tuple[bytes, bytes]] = []  # (wire prefix, view prefix)
+        self._upstream_video: set[bytes] = set()
+        self._last: dict[bytes, bytes] = {}  # topic prefix -> last frame (join snapshots)
+        self._principals: dict[str, Principal | None] = {}
+        self._facts = AccessFacts()
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the ZAP authenticator, then bind (on the relay thread); raise if binding fails."""
+        self.authenticator = KeyAuthenticator(self.ctx, self._zap_user)
+        self.authenticator.start()
+        self._thread = threading.Thread(target=self._run, name="relay", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self.authenticator.stop()
+            raise self._error
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.authenticator is not None:
+            self.authenticator.stop()
+
+    def _zap_user(self, public_key: bytes) -> str | None:
+        principal = self.access.principal_for_key(public_key)
+        return principal.zap_id if principal is not None else None
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _open(self) -> None:
+        hwm_live = queue_limit(LIVE_KINDS, self.streams)
+        self._xsub = self._server_socket(zmq.XSUB, hwm_live)
+        self._xpub = self._server_socket(zmq.XPUB, hwm_live)
+        self._xvideo = self._server_socket(zmq.XPUB, queue_limit([Kind.VIDEO]))
+        for xpub in (self._xpub, self._xvideo):
+            xpub.setsockopt(zmq.XPUB_MANUAL, 1)
+        self._inject = self.ctx.socket(zmq.PULL)
+        self._inject.linger = 0
+        self._inject.bind(self.inject_endpoint)
+        requested = self._requested_endpoints
+        self._xsub.bind(requested.stations)
+        self._xpub.bind(requested.viewers)
+        self._xvideo.bind(requested.video)
+        self.endpoints = RelayEndpoints(
+            *(s.last_endpoint.decode() for s in (self._xsub, self._xpub, self._xvideo))
+        )
+        for prefix in UPSTREAM_ALWAYS:
+            self._xsub.send(b"\x01" + prefix)
+
+    def _server_socket(self, kind: int, hwm: int) -> zmq.Socket:
+        sock = self.ctx.socket(kind)
+        sock.sndhwm = sock.rcvhwm = hwm
+        self.link.apply(sock)
+        self._server.apply(sock, self.authenticator)  # refuses without a running authenticator
+        return sock
+
+    def _run(self) -> None:
+        try:
+            self._open()
+        except BaseException as exc:  # reported to start()'s caller
+            self._error = exc
+            self._ready.set()
+            return
+        self._refresh()
+        self._ready.set()
+        poller = zmq.Poller()
+        for sock in (self._xsub, self._xpub, self._xvideo, self._inject):
+            poller.register(sock, zmq.POLLIN)
+        next_refresh = 0.0
+        try:
+            while not self._stop.is_set():
+                ready = dict(poller.poll(100))
+                if self._xsub in ready:
+                    self._drain(self._xsub, self._on_upstream)
+                if self._inject in ready:
+                    self._drain(self._inject, lambda m: self._forward(m.bytes, trusted=True))
+                for xpub, video in ((self._xpub, False), (self._xvideo, True)):
+                    if xpub in ready:
+                        self._drain(xpub, lambda m, x=xpub, v=video: self._on_subscription(x, v, m))
+                now = time.monotonic()
+                if now >= next_refresh:
+                    self._refresh()
+                    next_refresh = now + self.refresh_s
+        finally:
+            for sock in (self._xsub, self._xpub, self._xvideo, self._inject):
+                sock.close(linger=0)
+
+    @staticmethod
+    def _drain(sock: zmq.Socket, handle: Callable[[zmq.Frame], None], limit: int = 1000) -> None:
+        for _ in range(limit):
+            try:
+                handle(sock.recv(zmq.NOBLOCK, copy=False))
+            except zmq.Again:
+                return
+
+    # -- station side -----------------------------------------------------------------------
+    def _on_upstream(self, message: zmq.Frame) -> None:
+        principal = self._principal(_user_id(message))
+        self._forward(message.bytes, principal=principal)
+
+    def _forward(self, data: bytes, principal: Principal | None = None, trusted: bool = False) -> None:
+        try:
+            topic, payload = split_frame(data)
+            envelope = decode(payload)
+        except BadTopic:
+            return self._drop("topic")
+        except BadMessage as exc:
+            return self._drop(exc.reason)
+        if not trusted and (principal is None or not may_publish(principal, topic)):
+            return self._drop("not_this_station")
+        if (envelope.station, envelope.session) != (topic.station, topic.session):
+            return self._drop("topic")
+        if topic.kind is not Kind.VIDEO and carries_bytes(envelope.body):
+            return self._drop("pixels_outside_video")
+        self._counts["received"][topic.kind.value] += 1
+        wire = topic.prefix
+        video = topic.kind is Kind.VIDEO
+        if not video:
+            self._last[wire] = data
+            if self.recorder is not None:
+                self.recorder.record(topic, envelope)
+        sock = self._xvideo if video else self._xpub
+        sent = 0
+        for view in self._exact.get(wire, ()):
+            sock.send(view + data, zmq.NOBLOCK)
+            sent += 1
+        for prefix, view in self._partial:
+            if wire.startswith(prefix):
+                sock.send(view + data, zmq.NOBLOCK)
+                sent += 1
+        self._counts["forwarded"][topic.kind.value] += sent
+
+    def _drop(self, reason: str) -> None:
+        if self._counts["dropped"][reason] == 0:
+            log.warning("relay: dropped a message (%s); further ones are only counted", reason)
+        self._counts["dropped"][reason] += 1
+
+    # -- viewer side ------------------------------------------------------------------------
+    def _on_subscription(self, xpub: zmq.Socket, video: bool, message: zmq.Frame) -> None:
+        data = message.bytes
+        if not data or data[0] not in (0, 1):
+            return
+        requested, key = data[1:], (video, data[1:])
+        if data[0] == 1:
+            principal = self._principal(_user_id(message))
+            if principal is None or not requested.startswith(principal.view_prefix):
+                self._counts["refused"]["not_own_prefix"] += 1
+                return  # never subscribed on the XPUB: nothing can reach this pipe under it
+            xpub.setsockopt(zmq.SUBSCRIBE, requested)
+            self._requests[key] += 1
+            if self._evaluate(key):
+                self._grant(key)  # also (re)sends the join snapshot
+        elif self._requests[key] > 0:
+            xpub.setsockopt(zmq.UNSUBSCRIBE, requested)
+            self._requests[key] -= 1
+            if self._requests[key] == 0:
+                del self._requests[key]
+                self._revoke(key)
+
+    def _evaluate(self, key: tuple[bool, bytes]) -> bool:
+        video, requested = key
+        zap_id = requested[1 : requested.index(b"/")].decode()
+        principal = self._principal(zap_id)
+        if principal is None:
+            return False
+        sub = parse_subscription(principal, requested)
+        if sub is None or (sub.kind is Kind.VIDEO) != video:
+            self._counts["refused"]["wrong_endpoint"] += 1
+            return False
+        decision = decide(principal, requested, self._facts, self.clock())
+        if not decision:
+            self._counts["refused"][decision.reason] += 1
+        return decision.allow
+
+    def _grant(self, key: tuple[bool, bytes]) -> None:
+        video, requested = key
+        first = key not in self._granted
+        self._granted.add(key)
+        view, wire = _split_view(requested)
+        if first:
+            self._reindex()
+            if video and wire not in self._upstream_video:
+                self._upstream_video.add(wire)
+                self._xsub.send(b"\x01" + wire)
+        if not video:
+            for cached_wire, frame_data in self._last.items():
+                if cached_wire.startswith(wire):
+                    self._xpub.send(view + frame_data, zmq.NOBLOCK)
+
+    def _revoke(self, key: tuple[bool, bytes]) -> None:
+        if key not in self._granted:
+            return
+        self._granted.discard(key)
+        self._reindex()
+        video, requested = key
+        _view, wire = _split_view(requested)
+        still_wanted = any(v and _split_view(r)[1] == wire for v, r in self._granted)
+        if video and not still_wanted:
+            self._upstream_video.discard(wire)
+            self._xsub.send(b"\x00" + wire)
+
+    def _reindex(self) -> None:
+        exact: dict[bytes, list[bytes]] = {}
+        partial: list[tuple[bytes, bytes]] = []
+        for _video, requested in self._granted:
+            view, wire = _split_view(requested)
+            if wire.endswith(b" "):
+                exact.setdefault(wire, []).append(view)
+            else:
+                partial.append((wire, view))
+        self._exact, self._partial = exact, partial
+
+    def _refresh(self) -> None:
+        """Reload facts and principals, re-decide every subscription, publish a stats copy."""
+        self._facts = self.access.facts(self.clock())
+        self._principals.clear()
+        for key in list(self._requests):
+            if self._evaluate(key):
+                if key not in self._granted:
+                    self._grant(key)
+            else:
+                self._revoke(key)
+        stats = {name: dict(counter) for name, counter in self._counts.items()}
+        stats["grants"] = {"current": len(self._granted), "requested": len(self._requests)}
+        self.stats = stats
+
+    def _principal(self, zap_id: str | None) -> Principal | None:
+        if not zap_id:
+            return None
+        if zap_id not in self._principals:
+            self._principals[zap_id] = self.access.principal(zap_id)
+        return self._principals[zap_id]
+
+
+def _user_id(message: zmq.Frame) -> str | None:
+    try:
+        return message.get("User-Id")
+    except zmq.ZMQError:
+        return None
+
+
+def _split_view(requested: bytes) -> tuple[bytes, bytes]:
+    """`@user:3/pose/st01/s1 ` -> (`@user:3/`, `pose/st01/s1 `)."""
+    cut = requested.index(b"/") + 1
+    return requested[:cut], requested[cut:]

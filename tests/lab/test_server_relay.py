@@ -1,0 +1,354 @@
+"""Security of the lab relay on real loopback sockets with CurveZMQ and a real ZAP authenticator."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import msgpack
+import pytest
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from lab.bus.security import CurveClient, CurveKeys, CurveServer, KeyAuthenticator
+from lab.bus.sockets import Publisher, Receiver
+from lab.bus.topics import Kind, Topic, frame
+from lab.recording.mcap_io import recording_info
+from lab.recording.recorder import Recorder
+from lab.server.access import StaticAccess, station_zap_id, user_zap_id
+from lab.server.policy import AccessFacts, Invitation, Principal, SessionFacts
+from lab.server.relay import Relay, RelayEndpoints
+
+ANY = "tcp://127.0.0.1:*"
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+POSE, STATE, VIDEO = (Topic(k, "st01", "s1") for k in (Kind.POSE, Kind.STATE, Kind.VIDEO))
+ALICE, BOB = 1, 2
+LEARNER_NAME = "张伟 Zhang Wei"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Lab:
+    """A relay with a station (st01), two mentors (alice invited, bob not), an admin and an instructor."""
+
+    def __init__(self, tmp_path) -> None:
+        self.ctx = zmq.Context()
+        self.server_keys = CurveKeys.generate()
+        self.keys = {name: CurveKeys.generate() for name in ("st01", "st02", "alice", "bob", "admin")}
+        self.principals = {
+            "st01": Principal(station_zap_id("st01"), "station", station="st01"),
+            "st02": Principal(station_zap_id("st02"), "station", station="st02"),
+            "alice": Principal(user_zap_id(ALICE), "mentor", user_id=ALICE),
+            "bob": Principal(user_zap_id(BOB), "mentor", user_id=BOB),
+            "admin": Principal(user_zap_id(9), "admin", user_id=9),
+        }
+        self.session = SessionFacts("s1", "st01", learner_id=42, video_consent=True)
+        self.invitation = Invitation(
+            ALICE, T0 - timedelta(hours=1), T0 + timedelta(hours=1), session="s1", may_view_video=True
+        )
+        self.access = StaticAccess(
+            {self.keys[n].public: p for n, p in self.principals.items()},
+            AccessFacts({"s1": self.session}, (self.invitation,)),
+        )
+        self.clock = Clock()
+        self.recorder = Recorder(tmp_path / "recordings")
+        self.relay = Relay(
+            self.ctx,
+            self.access,
+            self.server_keys,
+            RelayEndpoints(ANY, ANY, ANY),
+            recorder=self.recorder,
+            refresh_s=0.1,
+            clock=self.clock,
+        )
+        self.relay.start()
+        self.station = Station(self, "st01")
+
+    def curve(self, name: str, keys: CurveKeys | None = None) -> CurveClient:
+        return CurveClient(keys or self.keys[name], self.server_keys.public)
+
+    def viewer(self, name: str, topics, video: bool = False, keys: CurveKeys | None = None) -> Receiver:
+        endpoint = self.relay.endpoints.video if video else self.relay.endpoints.viewers
+        kinds = [Kind.VIDEO] if video else None
+        extra = {"kinds": kinds} if kinds else {}
+        return Receiver(
+            self.ctx,
+            endpoint,
+            topics,
+            conflate=video,
+            view_prefix=self.principals[name].view_prefix,
+            curve=self.curve(name, keys),
+            **extra,
+        )
+
+    def set_facts(self, session: SessionFacts | None = None, invitation: Invitation | None = None) -> None:
+        self.session = session or self.session
+        self.invitation = invitation or self.invitation
+        self.access.set_facts(AccessFacts({"s1": self.session}, (self.invitation,)))
+
+    def close(self) -> None:
+        self.station.stop()
+        self.relay.stop()
+        self.recorder.close()
+        self.ctx.destroy(linger=0)
+
+
+class Station:
+    """A station runtime stand-in: publishes pose + state at 100 Hz, and JPEG only while wanted."""
+
+    def __init__(self, lab: Lab, name: str, topics=(POSE, STATE)) -> None:
+        self.lab, self.name, self.topics = lab, name, topics
+        self.video_wanted = False
+        self.video_sent_after: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        publisher = Publisher(
+            self.lab.ctx, self.lab.relay.endpoints.stations, curve=self.lab.curve(self.name)
+        )
+        video = Publisher(
+            self.lab.ctx, self.lab.relay.endpoints.stations, [Kind.VIDEO], curve=self.lab.curve(self.name)
+        )
+        try:
+            while not self._stop.is_set():
+                for topic in self.topics:
+                    publisher.send(topic, {"t": time.time(), "image": [[0.5, 0.5, 0.0, 1.0]] * 33})
+                self.video_wanted = video.wanted(VIDEO)
+                if self.video_wanted:
+                    video.send(VIDEO, {"jpeg": b"\xff\xd8" + bytes(2000), "format": "jpeg"})
+                time.sleep(0.01)
+        finally:
+            publisher.close()
+            video.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    setup = Lab(tmp_path)
+    yield setup
+    setup.close()
+
+
+def _collect(receiver: Receiver, seconds: float) -> list:
+    got, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        message = receiver.recv(50)
+        if message is not None:
+            got.append(message)
+    return got
+
+
+def _first(receiver: Receiver, timeout_s: float = 5.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        message = receiver.recv(100)
+        if message is not None:
+            return message
+    return None
+
+
+def test_curve_server_refuses_to_start_without_a_running_authenticator():
+    ctx = zmq.Context()
+    try:
+        sock = ctx.socket(zmq.XPUB)
+        with pytest.raises(RuntimeError, match="authenticator"):
+            CurveServer(CurveKeys.generate()).apply(sock, None)
+        not_started = KeyAuthenticator(ctx, lambda key: None)
+        with pytest.raises(RuntimeError, match="authenticator"):
+            CurveServer(CurveKeys.generate()).apply(sock, not_started)
+        sock.close()
+    finally:
+        ctx.destroy(linger=0)
+
+
+def test_unknown_key_is_refused_at_the_handshake(lab):
+    stranger = CurveKeys.generate()
+    sock = lab.ctx.socket(zmq.SUB)
+    lab.curve("alice", stranger).apply(sock)
+    monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_SUCCEEDED)
+    sock.subscribe(b"")
+    sock.connect(lab.relay.endpoints.viewers)
+    assert monitor.poll(5000)
+    event = recv_monitor_message(monitor)
+    assert event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    assert sock.poll(300) == 0
+
+
+def test_known_key_succeeds_the_handshake(lab):
+    sock = lab.ctx.socket(zmq.SUB)
+    lab.curve("bob").apply(sock)
+    monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_SUCCEEDED)
+    sock.connect(lab.relay.endpoints.viewers)
+    assert monitor.poll(5000)
+    assert recv_monitor_message(monitor)["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED
+
+
+def test_invited_mentor_receives_and_uninvited_mentor_cannot_subscribe(lab):
+    alice = lab.viewer("alice", [POSE])
+    bob = lab.viewer("bob", [POSE])
+    assert _first(alice) is not None
+    assert _collect(bob, 1.0) == []
+    assert lab.relay.stats["refused"].get("no_active_invitation", 0) >= 1
+
+
+def test_no_one_can_subscribe_under_another_users_prefix_or_to_everything(lab):
+    alice_prefix = lab.principals["alice"].view_prefix
+    raw = lab.ctx.socket(zmq.SUB)
+    lab.curve("bob").apply(raw)
+    raw.subscribe(alice_prefix)
+    raw.subscribe(b"")
+    raw.subscribe(b"pose/")
+    raw.connect(lab.relay.endpoints.viewers)
+    alice = lab.viewer("alice", [POSE])
+    assert _first(alice) is not None  # alice's stream is flowing...
+    assert raw.poll(1000) == 0  # ...and bob sees none of it
+    assert lab.relay.stats["refused"]["not_own_prefix"] >= 3
+
+
+def test_expired_invitation_stops_the_stream(lab):
+    alice = lab.viewer("alice", [POSE])
+    assert _first(alice) is not None
+    lab.clock.now = lab.invitation.valid_until  # the window is half-open: now it is over
+    time.sleep(0.5)  # a few refreshes
+    _collect(alice, 0.3)  # drain what was in flight
+    assert _collect(alice, 1.0) == []
+
+
+def test_withdrawn_invitation_stops_the_stream_and_renewal_resumes_it(lab):
+    alice = lab.viewer("alice", [POSE])
+    assert _first(alice) is not None
+    lab.set_facts(invitation=replace(lab.invitation, revoked_at=T0 - timedelta(minutes=1)))
+    time.sleep(0.5)
+    _collect(alice, 0.3)
+    assert _collect(alice, 1.0) == []
+    lab.set_facts(invitation=replace(lab.invitation, revoked_at=None))
+    assert _first(alice) is not None
+
+
+def test_withdrawing_video_consent_stops_video_within_2_seconds(lab):
+    video = lab.viewer("alice", [VIDEO], video=True)
+    first = _first(video)
+    assert first is not None and first.envelope.body["jpeg"].startswith(b"\xff\xd8")
+    assert lab.station.video_wanted  # the station knows it is live to a mentor
+    withdrawn_at = time.time()
+    lab.set_facts(session=replace(lab.session, video_consent=False))
+    late = [m for m in _collect(video, 3.0) if m.envelope.t_wall > withdrawn_at + 2.0]
+    assert late == []
+    assert not lab.station.video_wanted  # indicator off: the relay stopped pulling video
+
+
+def test_video_needs_an_invitation_that_allows_it(lab):
+    lab.set_facts(invitation=replace(lab.invitation, may_view_video=False))
+    time.sleep(0.3)
+    video = lab.viewer("alice", [VIDEO], video=True)
+    assert _collect(video, 1.0) == []
+    assert not lab.station.video_wanted
+
+
+def test_video_is_not_served_on_the_keypoint_endpoint(lab):
+    wrong = lab.viewer("alice", [VIDEO])
+    assert _collect(wrong, 1.0) == []
+
+
+def test_default_stream_carries_no_pixels_and_no_learner_name(lab):
+    raw = lab.ctx.socket(zmq.SUB)
+    lab.curve("alice").apply(raw)
+    view = lab.principals["alice"].view_prefix
+    for topic in (POSE, STATE, Topic(Kind.EVENTS, "st01", "s1"), Topic(Kind.COMMENT, "st01", "s1")):
+        raw.subscribe(view + topic.prefix)
+    raw.connect(lab.relay.endpoints.viewers)
+    # a faulty station tries to slip pixels into the keypoint stream
+    sneaky = Publisher(lab.ctx, lab.relay.endpoints.stations, curve=lab.curve("st01"))
+    frames = []
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        sneaky.send(POSE, {"t": 0.0, "thumbnail": b"\x89PNG" + bytes(100)})
+        if raw.poll(20):
+            frames.append(raw.recv())
+    sneaky.close()
+    assert frames, "the default stream delivered nothing"
+    for data in frames:
+        assert LEARNER_NAME.encode() not in data
+        envelope = msgpack.unpackb(data.split(b" ", 1)[1])
+        assert "thumbnail" not in envelope["body"]
+        assert not any(isinstance(v, bytes) for v in envelope["body"].values())
+    assert lab.relay.stats["dropped"]["pixels_outside_video"] > 0
+
+
+def test_a_station_cannot_publish_as_another_station(lab):
+    alice = lab.viewer("alice", [Topic(Kind.EVENTS, "st01", "s1")])
+    impostor = Publisher(lab.ctx, lab.relay.endpoints.stations, curve=lab.curve("st02"))
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        impostor.send(Topic(Kind.EVENTS, "st01", "s1"), {"rule": "forged"})
+        time.sleep(0.02)
+    impostor.close()
+    assert _collect(alice, 0.3) == []
+    assert lab.relay.stats["dropped"]["not_this_station"] > 0
+
+
+def test_joining_viewer_gets_the_last_state_as_a_snapshot(lab):
+    deadline = time.monotonic() + 5.0
+    while lab.relay.stats["received"].get("state", 0) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lab.station.stop()  # nothing new will be published
+    time.sleep(0.2)
+    late = lab.viewer("alice", [STATE])
+    snapshot = _first(late, 3.0)
+    assert snapshot is not None and snapshot.topic == STATE
+
+
+def test_admin_sees_heartbeats_but_no_learner_data(lab):
+    beat = Topic(Kind.HEARTBEAT, "st01")
+    admin = lab.viewer("admin", [b"heartbeat/", POSE])
+    publisher = Publisher(lab.ctx, lab.relay.endpoints.stations, curve=lab.curve("st01"))
+    got = []
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and not got:
+        publisher.send(beat, {"fps": 30.0})
+        got = _collect(admin, 0.05)
+    publisher.close()
+    assert got and {m.topic.kind for m in got} == {Kind.HEARTBEAT}
+    assert all(m.topic.kind is Kind.HEARTBEAT for m in _collect(admin, 0.5))
+
+
+def test_sessions_are_recorded_as_mcap(lab, tmp_path):
+    alice = lab.viewer("alice", [POSE])
+    assert _first(alice) is not None
+    lab.station.stop()
+    lab.relay.stop()
+    lab.recorder.close()
+    info = recording_info(tmp_path / "recordings" / "st01_s1.mcap")
+    assert info["messages"]["pose"] > 0 and info["messages"]["state"] > 0
+    lab.relay.stop = lambda: None  # already stopped; keep the fixture's close() harmless
+    lab.recorder.close = lambda: None
+    lab.station.stop = lambda: None
+
+
+def test_garbled_upstream_messages_are_dropped_and_counted(lab):
+    alice = lab.viewer("alice", [POSE])
+    assert _first(alice) is not None
+    bad = Publisher(lab.ctx, lab.relay.endpoints.stations, curve=lab.curve("st01"))
+    time.sleep(0.3)
+    for data in (b"pose/st01 x", frame(POSE, b"\xc1"), frame(POSE, msgpack.packb({"v": 7}))):
+        bad.send_frame(data)
+    bad.send(POSE, {"ok": True})
+    time.sleep(0.5)
+    bad.close()
+    dropped = lab.relay.stats["dropped"]
+    assert dropped.get("topic", 0) >= 1 and dropped.get("garbled", 0) >= 1 and dropped.get("version", 0) >= 1
+    assert _first(alice) is not None  # the relay is still forwarding
