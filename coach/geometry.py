@@ -1,0 +1,177 @@
+"""Body angles from world landmarks (metres, hip-centred, MediaPipe axes: x right, y down, z away).
+
+Every angle the coach judges is computed here once per frame, so rules share one set of numbers.
+The body frame (up, right, forward) is built from the hips and gravity, which makes the angles
+independent of where the camera stands; only *how well* they can be judged depends on the view
+(`Posture.view_yaw_deg`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision.landmarks import Landmark as L
+
+UP = np.array([0.0, -1.0, 0.0])  # MediaPipe world y points down
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = math.sqrt(float(v @ v))
+    return v / n if n > 1e-9 else v * 0.0
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3-vector cross product (np.cross costs ~20x more on single vectors)."""
+    return np.array((a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]))
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Unsigned angle between two vectors, degrees (0 for a zero vector)."""
+    na, nb = math.sqrt(float(a @ a)), math.sqrt(float(b @ b))
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    return math.degrees(math.acos(max(-1.0, min(1.0, float(a @ b) / (na * nb)))))
+
+
+def joint_flexion_deg(p: np.ndarray, joint: np.ndarray, d: np.ndarray) -> float:
+    """180° minus the interior angle at `joint` (0 = straight limb); shared/reference/ergonomics.md §2.1."""
+    return 180.0 - angle_deg(p - joint, d - joint)
+
+
+def _signed_in_plane(v: np.ndarray, ref: np.ndarray, pos: np.ndarray, normal: np.ndarray) -> float:
+    """Angle of `v` from `ref` within the plane with `normal`, positive towards `pos`."""
+    v = v - normal * float(v @ normal)
+    if float(v @ v) < 1e-12:
+        return 0.0
+    return math.degrees(math.atan2(float(v @ pos), float(v @ ref)))
+
+
+@dataclass(frozen=True, slots=True)
+class BodyFrame:
+    """Gravity-aligned body axes: up, right (person's right), forward (where the pelvis faces)."""
+
+    up: np.ndarray
+    right: np.ndarray
+    forward: np.ndarray
+
+    @classmethod
+    def from_world(cls, w: np.ndarray) -> BodyFrame:
+        """From the hips (the pelvis defines where the body faces)."""
+        return cls.from_right(w[L.RIGHT_HIP] - w[L.LEFT_HIP])
+
+    @classmethod
+    def from_right(cls, right: np.ndarray) -> BodyFrame:
+        """From any left-to-right body line, levelled to gravity."""
+        right = _unit(right - UP * float(right @ UP))
+        return cls(up=UP, right=right, forward=_unit(cross(UP, right)))
+
+
+@dataclass(frozen=True, slots=True)
+class SideArm:
+    upper_arm_flexion_deg: float  # signed, + forward (sagittal projection)
+    upper_arm_abduction_deg: float  # frontal-plane elevation away from the body
+    upper_arm_elevation_deg: float  # 3D angle between trunk-down and the upper arm (any plane)
+    elbow_flexion_deg: float
+    wrist_flexion_deg: float
+
+
+def arm_angles(w: np.ndarray, body: BodyFrame, trunk_up: np.ndarray, left: bool) -> SideArm:
+    s, e, wr = (
+        (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST)
+        if left
+        else (
+            L.RIGHT_SHOULDER,
+            L.RIGHT_ELBOW,
+            L.RIGHT_WRIST,
+        )
+    )
+    index, pinky = (L.LEFT_INDEX, L.LEFT_PINKY) if left else (L.RIGHT_INDEX, L.RIGHT_PINKY)
+    upper = w[e] - w[s]
+    down = -trunk_up
+    trunk_forward = _unit(cross(trunk_up, body.right))
+    lateral = -body.right if left else body.right
+    # Upper-arm flexion relative to the trunk in the sagittal plane, abduction in the frontal plane.
+    flexion = _signed_in_plane(upper, down, trunk_forward, body.right)
+    abduction = 0.0
+    frontal = upper - trunk_forward * float(upper @ trunk_forward)
+    if float(frontal @ frontal) > 0.09 * float(upper @ upper):  # the frontal projection is meaningful
+        abduction = max(0.0, _signed_in_plane(upper, down, lateral, trunk_forward))
+    hand = (w[index] + w[pinky]) * 0.5
+    return SideArm(
+        upper_arm_flexion_deg=flexion,
+        upper_arm_abduction_deg=abduction,
+        upper_arm_elevation_deg=angle_deg(upper, down),
+        elbow_flexion_deg=joint_flexion_deg(w[s], w[e], w[wr]),
+        wrist_flexion_deg=angle_deg(w[wr] - w[e], hand - w[wr]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Posture:
+    """The measured angles of one frame, in degrees (the REBA worksheet's inputs and more)."""
+
+    trunk_flexion_deg: float  # + forward, - extension
+    trunk_side_flexion_deg: float
+    trunk_twist_deg: float  # shoulder line vs hip line about the trunk axis
+    neck_flexion_deg: float  # + forward relative to the trunk, before the neutral offset
+    neck_side_flexion_deg: float
+    knee_flexion_deg_left: float
+    knee_flexion_deg_right: float
+    foot_height_difference_m: float
+    left: SideArm
+    right: SideArm
+    view_yaw_deg: float  # where the camera sees the trainee from: 0 front, ±90 side, 180 back
+
+    def angles(self) -> dict[str, float]:
+        out = {
+            "trunk_flexion_deg": self.trunk_flexion_deg,
+            "trunk_side_flexion_deg": self.trunk_side_flexion_deg,
+            "trunk_twist_deg": self.trunk_twist_deg,
+            "neck_flexion_deg": self.neck_flexion_deg,
+            "neck_side_flexion_deg": self.neck_side_flexion_deg,
+            "knee_flexion_deg_left": self.knee_flexion_deg_left,
+            "knee_flexion_deg_right": self.knee_flexion_deg_right,
+        }
+        for side, arm in (("left", self.left), ("right", self.right)):
+            out[f"upper_arm_flexion_deg_{side}"] = arm.upper_arm_flexion_deg
+            out[f"upper_arm_abduction_deg_{side}"] = arm.upper_arm_abduction_deg
+            out[f"elbow_flexion_deg_{side}"] = arm.elbow_flexion_deg
+            out[f"wrist_flexion_deg_{side}"] = arm.wrist_flexion_deg
+        out["view_yaw_deg"] = self.view_yaw_deg
+        return out
+
+
+def posture(w: np.ndarray) -> Posture:
+    """All angles of one frame from its (33, 3) world landmarks."""
+    body = BodyFrame.from_world(w)
+    mid_hip = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) * 0.5
+    mid_shoulder = (w[L.LEFT_SHOULDER] + w[L.RIGHT_SHOULDER]) * 0.5
+    trunk = mid_shoulder - mid_hip
+    trunk_up = _unit(trunk)
+    # Trunk flexion = angle(mid-hip→mid-shoulder, gravity-up), signed forward; ergonomics.md §2.1.
+    trunk_flexion = _signed_in_plane(trunk, body.up, body.forward, body.right)
+    trunk_side = _signed_in_plane(trunk, body.up, body.right, body.forward)
+    shoulder_line = w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER]
+    twist = _signed_in_plane(shoulder_line, body.right, body.forward, trunk_up)
+    mid_ear = (w[L.LEFT_EAR] + w[L.RIGHT_EAR]) * 0.5
+    neck = mid_ear - mid_shoulder
+    trunk_forward = _unit(cross(trunk_up, body.right))
+    neck_flexion = _signed_in_plane(neck, trunk_up, trunk_forward, body.right)
+    neck_side = _signed_in_plane(neck, trunk_up, body.right, trunk_forward)
+    return Posture(
+        trunk_flexion_deg=trunk_flexion,
+        trunk_side_flexion_deg=trunk_side,
+        trunk_twist_deg=twist,
+        neck_flexion_deg=neck_flexion,
+        neck_side_flexion_deg=neck_side,
+        knee_flexion_deg_left=joint_flexion_deg(w[L.LEFT_HIP], w[L.LEFT_KNEE], w[L.LEFT_ANKLE]),
+        knee_flexion_deg_right=joint_flexion_deg(w[L.RIGHT_HIP], w[L.RIGHT_KNEE], w[L.RIGHT_ANKLE]),
+        foot_height_difference_m=abs(float((w[L.LEFT_ANKLE] - w[L.RIGHT_ANKLE]) @ UP)),
+        left=arm_angles(w, body, trunk_up, left=True),
+        right=arm_angles(w, body, trunk_up, left=False),
+        # World axes follow the camera, so facing the camera means forward = -z.
+        view_yaw_deg=math.degrees(math.atan2(float(body.forward[0]), float(-body.forward[2]))),
+    )

@@ -1,0 +1,457 @@
+"""Crane hand signals: selectable signal sets (data), recognised over time windows with a confidence.
+
+A signal is a static arm posture x a motion primitive over a window (shared/reference/hand_signals.md
+§4.5): the posture must hold over the last `POSTURE_WINDOW_S`, the motion is read from the wrist's
+path over the last `MOTION_WINDOW_S`. Confidence = posture fraction x motion strength (x a cap where the
+standard relies on fingers or palm the pose model cannot see). Each recognised signal is an event with
+onset and end; the crane's operator mapping (sim/operators/) turns its `name` into a command.
+Directions (left/right, forward/backward) are from the operator's (the camera's) position, as GB 5082
+defines them from the driver's position. Emergency stop overrides every other signal.
+
+Malformed signals are flagged: an arm that should be level but is 20–45° off, or the right signal made
+with the wrong hand when the standard names the hand (EU 92/58/EEC Annex IX: right arm).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from coach.events import CoachEvent
+from coach.geometry import BodyFrame, joint_flexion_deg
+from coach.rules import VISIBLE, Features
+from coach.temporal import Gate, Timing
+from lab.bus.text import Text, UserError
+from vision.landmarks import Landmark as L
+
+POSTURE_WINDOW_S = 0.4
+MOTION_WINDOW_S = 1.5
+ARMS = {
+    "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
+    "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
+}
+LEVEL_TOLERANCE_DEG = 20.0  # "horizontal" = within 20° (hand_signals.md §4.2)
+EXTENDED_MAX_FLEXION_DEG = 40.0  # elbow interior angle > 140°: a straight arm reads up to ~35° under jitter
+
+
+@dataclass(frozen=True, slots=True)
+class ArmState:
+    """One arm in the body frame: wrist relative to the shoulder (metres) and unit direction."""
+
+    lateral: float  # + away from the body's midline
+    up: float
+    forward: float
+    direction: np.ndarray  # unit (lateral, up, forward) of shoulder→wrist
+    elbow_flexion: float
+    forearm_up: float  # cos of the angle between elbow→wrist and up
+    camera_x: float  # shoulder→wrist along the image's x axis (operator's right)
+    camera_z: float  # shoulder→wrist along the viewing direction (away from the operator)
+    visible: bool
+
+    @property
+    def elevation_deg(self) -> float:
+        return math.degrees(math.asin(max(-1.0, min(1.0, float(self.direction[1])))))
+
+    @property
+    def extended(self) -> bool:
+        return self.elbow_flexion < EXTENDED_MAX_FLEXION_DEG
+
+
+def arm_states(f: Features) -> dict[str, ArmState]:
+    w = f.world
+    # The shoulder line is twice as long as the hip line, so its direction is less noisy.
+    body = BodyFrame.from_right(w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER])
+    out = {}
+    for side, (s, e, wr) in ARMS.items():
+        lateral_axis = body.right if side == "right" else -body.right
+        v = w[wr] - w[s]
+        local = np.array([float(v @ lateral_axis), float(v @ body.up), float(v @ body.forward)])
+        norm = float(np.linalg.norm(local)) or 1.0
+        forearm = w[wr] - w[e]
+        out[side] = ArmState(
+            lateral=local[0],
+            up=local[1],
+            forward=local[2],
+            direction=local / norm,
+            elbow_flexion=joint_flexion_deg(w[s], w[e], w[wr]),
+            forearm_up=float(forearm @ body.up) / (float(np.linalg.norm(forearm)) or 1.0),
+            camera_x=float(v[0]),
+            camera_z=float(v[2]),
+            visible=bool(min(f.image[s, 3], f.image[e, 3], f.image[wr, 3]) >= VISIBLE),
+        )
+    return out
+
+
+# Posture predicates: arm -> matches (bool). `near_level` finds the malformed "arm not level".
+def _side_level(a: ArmState) -> bool:
+    return a.extended and a.direction[0] > 0.7 and abs(a.elevation_deg) < LEVEL_TOLERANCE_DEG
+
+
+def _forward_level(a: ArmState) -> bool:
+    return a.extended and a.direction[2] > 0.7 and abs(a.elevation_deg) < LEVEL_TOLERANCE_DEG
+
+
+def _near_level(a: ArmState) -> bool:
+    horizontal = max(a.direction[0], a.direction[2]) > 0.5
+    return a.extended and horizontal and LEVEL_TOLERANCE_DEG <= abs(a.elevation_deg) < 45.0
+
+
+def _up(a: ArmState) -> bool:
+    return a.extended and a.direction[1] > 0.85
+
+
+def _down_held_out(a: ArmState) -> bool:
+    """ASME lower: arm extended downward and held away from the body (not a hanging, swinging arm)."""
+    return a.extended and a.direction[1] < -0.8 and a.direction[0] > 0.3
+
+
+def _down_out(a: ArmState) -> bool:
+    """GB 吊钩下降: arm to the front-side and down, about 30° from the body (20–45°)."""
+    return a.extended and -math.cos(math.radians(20)) < a.direction[1] < -math.cos(math.radians(45))
+
+
+def _forearm_up(a: ArmState) -> bool:
+    return 50.0 < a.elbow_flexion < 130.0 and a.forearm_up > 0.85
+
+
+def _forearm_up_side(a: ArmState) -> bool:
+    """GB 吊钩上升: forearm up and out to the side, hand above the shoulder."""
+    return a.up > 0.05 and a.direction[0] > 0.3 and a.forearm_up > 0.5
+
+
+def _chest_forearm(a: ArmState) -> bool:
+    """GB 停止: forearm level in front of the chest."""
+    return a.forward > 0.15 and -0.35 < a.up < 0.05 and abs(a.forearm_up) < 0.45
+
+
+POSTURES = {
+    "side_level": _side_level,
+    "forward_level": _forward_level,
+    "up": _up,
+    "down_held_out": _down_held_out,
+    "down_out": _down_out,
+    "forearm_up": _forearm_up,
+    "forearm_up_side": _forearm_up_side,
+    "chest_forearm": _chest_forearm,
+}
+
+
+def _reversals(x: np.ndarray, hysteresis: float) -> int:
+    """Direction changes of a 1-D path, ignoring wiggles smaller than `hysteresis`."""
+    count, direction = 0, 0
+    anchor = x[0]
+    for value in x[1:]:
+        if direction >= 0 and value < anchor - hysteresis:
+            count += direction > 0
+            direction, anchor = -1, value
+        elif direction <= 0 and value > anchor + hysteresis:
+            count += direction < 0
+            direction, anchor = 1, value
+        elif (direction > 0 and value > anchor) or (direction < 0 and value < anchor):
+            anchor = value
+    return count
+
+
+def motion_strength(kind: str, path: np.ndarray) -> float:
+    """How clearly the wrist path (n, 3: lateral, up, forward) shows the motion, in [0, 1].
+
+    The path is first averaged over 5 frames: landmark jitter must not look like a movement.
+    """
+    path = uniform_filter1d(path, 5, axis=0, mode="nearest")
+    if kind == "static":
+        spread = float(np.max(np.ptp(path, axis=0)))
+        return 1.0 if spread < 0.10 else max(0.0, 1.0 - (spread - 0.10) / 0.10)
+    if kind in ("oscillate_forward", "oscillate_lateral"):  # a sweep is a motion, not jitter: >= 15 cm
+        axis, other = (2, 0) if kind == "oscillate_forward" else (0, 2)
+        x = path[:, axis]
+        amplitude = float(np.ptp(x))
+        if float(np.ptp(path[:, other])) > 0.7 * amplitude:  # the motion must run along this axis
+            return 0.0
+        return min(1.0, amplitude / 0.15) * min(1.0, _reversals(x, 0.05) / 1.0)
+    if kind == "circle":
+        lateral, forward = path[:, 0], path[:, 2]
+        a, b = float(np.ptp(lateral)), float(np.ptp(forward))
+        if min(a, b) < 0.08 or max(a, b) > 3.0 * min(a, b):
+            return 0.0
+        return min(1.0, _reversals(lateral, 0.04) / 2.0) * min(1.0, _reversals(forward, 0.04) / 2.0)
+    if kind == "sweep_out":
+        x = path[:, 0]
+        return min(1.0, max(0.0, float(x[-1] - np.min(x))) / 0.25)
+    if kind == "sweep_down":
+        y = path[:, 1]
+        return min(1.0, max(0.0, float(np.max(y) - y[-1])) / 0.25)
+    raise ValueError(kind)
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    name: str  # operator command name, e.g. "hoist", "trolley_left"
+    posture: str
+    motion: str
+    arm: str  # "either", "both", "left", "right"
+    title: Text
+    hold_s: float = 0.3
+    cap: float = 1.0  # < 1 where the standard relies on fingers/palm the pose cannot see
+    direction: str = ""  # "lateral" -> trolley_left/right, "depth" -> bridge_forward/backward
+
+
+def _t(zh: str, en: str) -> Text:
+    return Text(zh=zh, en=en)
+
+
+SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
+    # GB/T 5082-2019 (replaced GB 5082-85); the figures follow GB 5082-85 §2.1.1 (hand_signals.md §4.3).
+    "gb5082": (
+        SignalDef(
+            "emergency_stop", "chest_forearm", "sweep_out", "both", _t("紧急停止", "emergency stop"), 0.1
+        ),
+        SignalDef("stop", "chest_forearm", "sweep_out", "either", _t("停止", "stop"), 0.2),
+        SignalDef("ready", "up", "static", "either", _t("预备", "ready"), 1.0, cap=0.9),
+        SignalDef("hoist", "forearm_up_side", "static", "either", _t("吊钩上升", "hook up"), 0.5, cap=0.8),
+        SignalDef("lower", "down_out", "static", "either", _t("吊钩下降", "hook down"), 0.5, cap=0.8),
+        SignalDef(
+            "trolley",
+            "forearm_up_side",
+            "sweep_down",
+            "either",
+            _t("吊钩水平移动", "hook horizontal"),
+            0.2,
+            0.8,
+            "lateral",
+        ),
+    ),
+    # ASME B30.5 / OSHA 1926 Subpart CC App. A, travel signals as ASME B30.2 (hand_signals.md §4.2).
+    "asme_b30": (
+        SignalDef(
+            "emergency_stop", "side_level", "oscillate_forward", "both", _t("紧急停止", "emergency stop"), 0.1
+        ),
+        SignalDef("stop", "side_level", "oscillate_forward", "either", _t("停止", "stop"), 0.2, cap=0.9),
+        SignalDef("hoist", "forearm_up", "circle", "either", _t("起升", "hoist"), 0.3, cap=0.9),
+        SignalDef("lower", "down_held_out", "circle", "either", _t("下降", "lower"), 0.3, cap=0.9),
+        SignalDef(
+            "trolley",
+            "side_level",
+            "oscillate_lateral",
+            "either",
+            _t("小车运行", "trolley travel"),
+            0.3,
+            0.8,
+            "lateral",
+        ),
+        SignalDef(
+            "bridge",
+            "forward_level",
+            "oscillate_forward",
+            "either",
+            _t("大车运行", "bridge travel"),
+            0.3,
+            0.8,
+            "depth",
+        ),
+    ),
+    # EU Directive 92/58/EEC Annex IX gestural signals (hand_signals.md §4.4): the right arm signals.
+    "eu_92_58": (
+        SignalDef(
+            "emergency_stop", "up", "static", "both", _t("危险/紧急停止", "danger / emergency stop"), 0.1
+        ),
+        SignalDef("stop", "up", "static", "right", _t("停止", "stop"), 0.3, cap=0.9),
+        SignalDef("hoist", "up", "circle", "right", _t("起升", "raise"), 0.3, cap=0.9),
+        SignalDef("lower", "down_held_out", "circle", "right", _t("下降", "lower"), 0.3, cap=0.9),
+        SignalDef("attention", "side_level", "static", "both", _t("开始/注意", "start / attention"), 0.5),
+        SignalDef(
+            "trolley",
+            "side_level",
+            "oscillate_lateral",
+            "either",
+            _t("左右移动", "move left/right"),
+            0.3,
+            0.9,
+            "lateral",
+        ),
+    ),
+}
+SIGNAL_SETS["iso16715"] = SIGNAL_SETS["gb5082"]  # GB/T 5082-2019 mirrors ISO 16715:2014 (verify), §4.1
+RECOGNISE = Timing(enter=0.6, exit=0.4, min_duration=0.0, min_clear=0.3, cooldown=0.5)
+
+
+def command_name(signal: SignalDef, arm: ArmState) -> str:
+    """The operator command: directional signals get the direction the arm points, seen by the operator."""
+    if signal.direction == "lateral":
+        return "trolley_right" if arm.camera_x > 0 else "trolley_left"
+    if signal.direction == "depth":
+        return "bridge_forward" if arm.camera_z < 0 else "bridge_backward"
+    return signal.name
+
+
+class SignalRecogniser:
+    """Feeds on frames; emits `signal` and `malformed_signal` events with onset, end and confidence."""
+
+    def __init__(self, signal_set: str) -> None:
+        if signal_set not in SIGNAL_SETS:
+            raise UserError(
+                f"未知的手势信号标准：{signal_set}（可用：{', '.join(SIGNAL_SETS)}）",
+                f"unknown hand-signal set: {signal_set} (available: {', '.join(SIGNAL_SETS)})",
+            )
+        self.signal_set = signal_set
+        self.signals = SIGNAL_SETS[signal_set]
+        # Per arm over the motion window: (t, lateral, up, forward, postures matched).
+        self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str]]]] = {
+            side: deque() for side in ARMS
+        }
+        self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=s.hold_s)) for s in self.signals}
+        self._open: dict[str, CoachEvent] = {}
+        self._malformed_gates = {"not_level": Gate(RECOGNISE), "wrong_hand": Gate(RECOGNISE)}
+        self._malformed_open: dict[str, CoachEvent] = {}
+        self._cache: dict[tuple[str, ...], float] = {}  # per frame: (what, side, names...) -> value
+
+    def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
+        arms = arm_states(f)
+        for side, arm in arms.items():
+            history = self._history[side]
+            matched = {name for name, pred in POSTURES.items() if pred(arm)} if arm.visible else set()
+            if arm.visible and _near_level(arm):
+                matched.add("near_level")
+            history.append((f.t, arm.lateral, arm.up, arm.forward, frozenset(matched)))
+            while history and history[0][0] < f.t - MOTION_WINDOW_S:
+                history.popleft()
+        self._cache.clear()
+        started: list[CoachEvent] = []
+        ended: list[CoachEvent] = []
+        confidences = {s.name: self._confidence(s, s.arm) for s in self.signals}
+        if confidences.get("emergency_stop", (0.0, ""))[0] >= RECOGNISE.enter:  # e-stop overrides
+            confidences = {
+                n: (c if n == "emergency_stop" else 0.0, side) for n, (c, side) in confidences.items()
+            }
+        for signal in self.signals:
+            confidence, side = confidences[signal.name]
+            gate = self._gates[signal.name]
+            change = gate.update(f.t, confidence)
+            if change == "start":
+                name = command_name(signal, arms[side if side in arms else "right"])
+                event = CoachEvent(
+                    rule_id=f"signal.{self.signal_set}.{signal.name}",
+                    kind="signal",
+                    severity="info",
+                    body_part=f"{side}_arm" if side in ARMS else "both_arms",
+                    onset=gate.onset,
+                    detected_at=f.t,
+                    cue=Text(zh=f"识别到手势：{signal.title.zh}", en=f"Signal recognised: {signal.title.en}"),
+                    value=round(confidence, 2),
+                    step_id=step_id,
+                    detail={"signal": name, "confidence": round(confidence, 2), "standard": self.signal_set},
+                )
+                self._open[signal.name] = event
+                started.append(event)
+            elif change == "end" and signal.name in self._open:
+                event = self._open.pop(signal.name)
+                event.end = gate.last_true
+                ended.append(event)
+        self._malformed(f, arms, step_id, started, ended)
+        return started, ended
+
+    def _posture_fraction(self, side: str, posture: str) -> float:
+        key = ("posture", side, posture)
+        if key not in self._cache:
+            history = self._history[side]
+            since = history[-1][0] - POSTURE_WINDOW_S
+            recent = [h[4] for h in history if h[0] >= since]
+            self._cache[key] = sum(posture in m for m in recent) / len(recent) if recent else 0.0
+        return self._cache[key]
+
+    def _motion(self, side: str, motion: str, posture: str) -> float:
+        """Motion strength of the wrist path while the arm held `posture` (not while getting there)."""
+        key = ("motion", side, motion, posture)
+        if key not in self._cache:
+            path = np.array([h[1:4] for h in self._history[side] if posture in h[4]])
+            self._cache[key] = motion_strength(motion, path) if len(path) >= 5 else 0.0
+        return self._cache[key]
+
+    def _confidence(self, signal: SignalDef, arm: str, posture: str | None = None) -> tuple[float, str]:
+        """Best confidence over the arms the signal allows, and which arm gave it."""
+        posture = posture or signal.posture
+        scores = {
+            side: self._posture_fraction(side, posture)
+            * self._motion(side, signal.motion, posture)
+            * signal.cap
+            for side in ARMS
+        }
+        if arm == "both":
+            return min(scores.values()), "both"
+        if arm in ARMS:
+            return scores[arm], arm
+        side = max(scores, key=lambda s: scores[s])
+        return scores[side], side
+
+    def _malformed(
+        self,
+        f: Features,
+        arms: dict[str, ArmState],
+        step_id: str | None,
+        started: list[CoachEvent],
+        ended: list[CoachEvent],
+    ) -> None:
+        recognised = any(gate.active for gate in self._gates.values())
+        candidates: dict[str, tuple[float, str, Text]] = {
+            "not_level": (0.0, "", Text("", "")),
+            "wrong_hand": (0.0, "", Text("", "")),
+        }
+        for signal in self.signals:
+            if signal.posture in ("side_level", "forward_level"):
+                confidence, side = self._confidence(signal, signal.arm, posture="near_level")
+                if confidence > candidates["not_level"][0]:
+                    arm = arms.get(side) or arms["right"]
+                    candidates["not_level"] = (
+                        confidence,
+                        side,
+                        Text(
+                            zh=f"“{signal.title.zh}”手势不规范：手臂应水平，现偏离 {abs(arm.elevation_deg):.0f}°。",
+                            en=f"Malformed '{signal.title.en}': the arm should be level, it is {abs(arm.elevation_deg):.0f}° off.",
+                        ),
+                    )
+            if signal.arm in ARMS:
+                other = "left" if signal.arm == "right" else "right"
+                confidence, _ = self._confidence(signal, other)
+                if confidence > candidates["wrong_hand"][0]:
+                    hand = Text("右手", "right") if signal.arm == "right" else Text("左手", "left")
+                    candidates["wrong_hand"] = (
+                        confidence,
+                        other,
+                        Text(
+                            zh=f"“{signal.title.zh}”手势应使用{hand.zh}。",
+                            en=f"Malformed '{signal.title.en}': use the {hand.en} arm.",
+                        ),
+                    )
+        for kind, gate in self._malformed_gates.items():
+            confidence, side, cue = candidates[kind]
+            change = gate.update(f.t, 0.0 if recognised else confidence)
+            if change == "start":
+                event = CoachEvent(
+                    rule_id=f"signal.malformed.{kind}",
+                    kind="malformed_signal",
+                    severity="warning",
+                    body_part=f"{side}_arm" if side in ARMS else "both_arms",
+                    onset=gate.onset,
+                    detected_at=f.t,
+                    cue=cue,
+                    value=round(confidence, 2),
+                    step_id=step_id,
+                    detail={"standard": self.signal_set},
+                )
+                self._malformed_open[kind] = event
+                started.append(event)
+            elif change == "end" and kind in self._malformed_open:
+                event = self._malformed_open.pop(kind)
+                event.end = gate.last_true
+                ended.append(event)
+
+    def finish(self, t: float) -> list[CoachEvent]:
+        closed = [*self._open.values(), *self._malformed_open.values()]
+        for event in closed:
+            event.end = t
+        self._open.clear()
+        self._malformed_open.clear()
+        return closed
