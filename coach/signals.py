@@ -110,8 +110,8 @@ def _down_held_out(a: ArmState) -> bool:
 
 
 def _down_out(a: ArmState) -> bool:
-    """GB 吊钩下降: arm to the front-side and down, about 30° from the body (20–45°)."""
-    return a.extended and -math.cos(math.radians(20)) < a.direction[1] < -math.cos(math.radians(45))
+    """GB 吊钩下降: arm to the front-side and down, about 30° from the body (25–45°; a relaxed arm hangs < 20°)."""
+    return a.extended and -math.cos(math.radians(25)) < a.direction[1] < -math.cos(math.radians(45))
 
 
 def _forearm_up(a: ArmState) -> bool:
@@ -164,7 +164,7 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
     path = uniform_filter1d(path, 5, axis=0, mode="nearest")
     if kind == "static":
         spread = float(np.max(np.ptp(path, axis=0)))
-        return 1.0 if spread < 0.10 else max(0.0, 1.0 - (spread - 0.10) / 0.10)
+        return 1.0 if spread < 0.15 else max(0.0, 1.0 - (spread - 0.15) / 0.15)
     if kind in ("oscillate_forward", "oscillate_lateral"):  # a sweep is a motion, not jitter: >= 15 cm
         axis, other = (2, 0) if kind == "oscillate_forward" else (0, 2)
         x = path[:, axis]
@@ -275,7 +275,7 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     ),
 }
 SIGNAL_SETS["iso16715"] = SIGNAL_SETS["gb5082"]  # GB/T 5082-2019 mirrors ISO 16715:2014 (verify), §4.1
-RECOGNISE = Timing(enter=0.6, exit=0.4, min_duration=0.0, min_clear=0.3, cooldown=0.5)
+RECOGNISE = Timing(enter=0.6, exit=0.5, min_duration=0.0, min_clear=0.3, cooldown=0.5)
 
 
 def command_name(signal: SignalDef, arm: ArmState) -> str:
