@@ -50,17 +50,18 @@ class CurveKeys:
             ) from None
         return cls(public, secret)
 
-    def write(self, directory: str | Path, name: str) -> tuple[Path, Path]:
-        """Write `<name>.key` (public) and `<name>.key_secret` (mode 0600) into `directory`."""
-        if self.secret is None:
-            raise ValueError("only a full keypair can be written")
+    def write(self, directory: str | Path, name: str) -> Path:
+        """Write `<name>.key` (public) and, for a full keypair, `<name>.key_secret` (mode 0600)."""
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
-        public_file, secret_file = folder / f"{name}.key", folder / f"{name}.key_secret"
-        for path, secret in ((public_file, None), (secret_file, self.secret)):
-            _write_certificate(path, self.public, secret)
-        secret_file.chmod(0o600)
-        return public_file, secret_file
+        public_file = folder / f"{name}.key"
+        _write_certificate(public_file, self.public, None)
+        if self.secret is not None:
+            secret_file = folder / f"{name}.key_secret"
+            secret_file.touch(mode=0o600)
+            secret_file.chmod(0o600)
+            _write_certificate(secret_file, self.public, self.secret)
+        return public_file
 
 
 def _write_certificate(path: Path, public: bytes, secret: bytes | None) -> None:

@@ -125,13 +125,14 @@ def _video_consenting_learners(
 
 
 def _user_principal(user: User) -> Principal | None:
-    if user.disabled_at is not None:
+    """None once the account is disabled or its key withdrawn: open connections lose their grants."""
+    if user.disabled_at is not None or user.curve_public_key is None:
         return None
     return Principal(user_zap_id(user.id), user.role.value, user_id=user.id)
 
 
 def _station_principal(equipment: Equipment) -> Principal | None:
-    if equipment.kind not in PUBLISHING_EQUIPMENT:
+    if equipment.kind not in PUBLISHING_EQUIPMENT or equipment.curve_public_key is None:
         return None
     try:
         check_id(equipment.name, "station")
