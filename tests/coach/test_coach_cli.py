@@ -1,0 +1,43 @@
+"""`shixun coach eval` end to end: JSON output, context file, one-line errors."""
+
+import json
+
+from station_app.cli.main import main
+from vision import mocap
+
+
+def test_eval_prints_events_and_per_frame_reba(tmp_path, capsys, walk, humanoid):
+    episode = mocap.Episode("stooped_lift", 1.0, 3.0, mocap.straight_knee_lift())
+    rec = mocap.render(
+        walk, 4.0, camera=mocap.Camera(yaw_deg=60), episodes=[episode], noise=mocap.Noise(), humanoid=humanoid
+    )
+    poses = tmp_path / "poses.jsonl"
+    rec.write(poses)
+    context = tmp_path / "context.json"
+    context.write_text(json.dumps({"steps": [[0, "lift"]], "reba": {"load_kg": 12}}))
+    assert main(["--json", "coach", "eval", "--input", str(poses), "--context", str(context)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [e["rule_id"] for e in data["events"] if e["kind"] == "violation"] == ["ergo.stooped_lift"]
+    assert len(data["frames"]) == 120 and data["frames"][60]["reba"]["load"] == 2
+    assert data["frames"][60]["angles"]["trunk_flexion_deg"] > 60
+
+
+def test_malformed_stream_is_one_line_with_line_number(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"format": "shixun.pose/1", "landmarks": "blazepose33", "fps": 30}\n{"t": 0, "image": [1]}\n'
+    )
+    assert main(["coach", "eval", "--input", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "line 2" in err and "\n" not in err
+
+
+def test_bad_context_and_rules_are_user_errors(tmp_path, capsys):
+    poses = tmp_path / "p.jsonl"
+    poses.write_text('{"format": "shixun.pose/1", "landmarks": "blazepose33", "fps": 30}\n')
+    context = tmp_path / "c.json"
+    context.write_text(json.dumps({"reba": {"load_kg": "heavy"}}))
+    assert main(["coach", "eval", "--input", str(poses), "--context", str(context)]) == 2
+    assert "reba.load_kg" in capsys.readouterr().err
+    assert main(["coach", "eval", "--input", str(poses), "--rules", "nope"]) == 2
+    assert "unknown coach rule" in capsys.readouterr().err
