@@ -81,6 +81,14 @@ class AccessFacts:
 
     sessions: Mapping[str, SessionFacts] = field(default_factory=dict)
     invitations: tuple[Invitation, ...] = ()
+    by_mentor: Mapping[int, tuple[Invitation, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # decide() runs for every subscription on every refresh: look invitations up, don't scan them
+        index: dict[int, list[Invitation]] = {}
+        for invitation in self.invitations:
+            index.setdefault(invitation.mentor_id, []).append(invitation)
+        object.__setattr__(self, "by_mentor", {m: tuple(i) for m, i in index.items()})
 
 
 @dataclass(frozen=True, slots=True)

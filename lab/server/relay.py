@@ -108,12 +108,21 @@ class Relay:
         self._last: dict[bytes, bytes] = {}  # topic prefix -> last frame (join snapshots)
         self._principals: dict[str, Principal | None] = {}
         self._facts = AccessFacts()
+        # facts and principals are loaded off the relay thread, so store queries never delay forwarding
+        self._loaded: tuple[AccessFacts, dict[str, Principal | None]] | None = None
+        self._applied: tuple[AccessFacts, dict[str, Principal | None]] | None = None
+        self._known: set[str] = set()
+        self._known_lock = threading.Lock()
+        self._loader: threading.Thread | None = None
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the ZAP authenticator, then bind (on the relay thread); raise if binding fails."""
         self.authenticator = KeyAuthenticator(self.ctx, self._zap_user)
         self.authenticator.start()
+        self._load()  # the first decisions already use real facts
+        self._loader = threading.Thread(target=self._load_forever, name="relay-facts", daemon=True)
+        self._loader.start()
         self._thread = threading.Thread(target=self._run, name="relay", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -123,8 +132,9 @@ class Relay:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in (self._thread, self._loader):
+            if thread is not None:
+                thread.join()
         if self.authenticator is not None:
             self.authenticator.stop()
 
@@ -316,10 +326,27 @@ class Relay:
                 partial.append((wire, view))
         self._exact, self._partial = exact, partial
 
+    def _load(self) -> None:
+        """Read facts and every known principal from the access source (loader thread)."""
+        with self._known_lock:
+            known = tuple(self._known)
+        facts = self.access.facts(self.clock())
+        self._loaded = (facts, {zap_id: self.access.principal(zap_id) for zap_id in known})
+
+    def _load_forever(self) -> None:
+        while not self._stop.wait(self.refresh_s):
+            try:
+                self._load()
+            except Exception:  # a store hiccup must not end live streaming; the next load retries
+                log.exception("relay: loading access facts failed; keeping the previous ones")
+
     def _refresh(self) -> None:
-        """Reload facts and principals, re-decide every subscription, publish a stats copy."""
-        self._facts = self.access.facts(self.clock())
-        self._principals.clear()
+        """Apply the latest loaded facts, re-decide every subscription, publish a stats copy."""
+        loaded = self._loaded
+        if loaded is not None and loaded is not self._applied:
+            self._applied = loaded
+            self._facts = loaded[0]
+            self._principals.update(loaded[1])
         for key in list(self._requests):
             if self._evaluate(key):
                 if key not in self._granted:
@@ -331,10 +358,13 @@ class Relay:
         self.stats = stats
 
     def _principal(self, zap_id: str | None) -> Principal | None:
+        """Cached; a first sight (a new connection) asks the source once, later loads keep it fresh."""
         if not zap_id:
             return None
         if zap_id not in self._principals:
             self._principals[zap_id] = self.access.principal(zap_id)
+            with self._known_lock:
+                self._known.add(zap_id)
         return self._principals[zap_id]
 
 
