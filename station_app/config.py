@@ -41,6 +41,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "smoothing": True,
         "min_cutoff": 1.0,  # One Euro filter, see shared/reference/motion_comparison.md §3.3
         "beta": 0.05,
+        "task_model": "",  # a MediaPipe PoseLandmarker .task file: use the Tasks API instead of mp.solutions
     },
     "bus": {
         "lab_server": "tcp://127.0.0.1:5560",
@@ -48,6 +49,22 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "privacy": {
         "stream_video": False,  # only with consent and a role that may see it
+    },
+    "scheduling": {
+        "timezone": "Asia/Shanghai",  # the lab's local time: booking rules, messages, the week grid
+        "week_days": 5,  # timetable grid: Monday..Friday
+        "day_start": "08:00",
+        "slots_per_day": 16,  # × slot_minutes: 08:00–16:00
+        "slot_minutes": 30,
+        "solver_seconds": 10.0,  # CP-SAT wall-clock limit (shared/reference/bus_booking_privacy.md §2.4)
+        "solver_workers": 2,
+        "solver_seed": 0,
+        "offline_after_s": 30.0,  # device health: no heartbeat for this long = offline
+        "min_fps": 25.0,
+        "max_latency_ms": 60.0,
+        "max_dropped_frames": 30,
+        "max_cpu_percent": 95.0,
+        "min_disk_free_gb": 2.0,
     },
 }
 

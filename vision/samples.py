@@ -1,0 +1,59 @@
+"""Real photographs shipped in scikit-image, and a test video made from them, for tests and benchmarks.
+
+`astronaut` (Eileen Collins) and `camera` (the cameraman) show a person; `coffee` and `chelsea`
+show none. The video moves the person across the frame (translation and scale), with a stretch of
+frames without anybody, so tracking, re-detection and `image: null` frames are all exercised.
+Needs scikit-image (the `dev` extra); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+PERSON_PHOTOS = ("astronaut", "camera")
+EMPTY_PHOTOS = ("coffee", "chelsea")
+
+
+def photo_bgr(name: str) -> np.ndarray:
+    """A scikit-image sample as an OpenCV (BGR, 3-channel) image."""
+    import skimage.data
+
+    rgb = getattr(skimage.data, name)()
+    if rgb.ndim == 2:
+        return cv2.cvtColor(rgb, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def motion_frames(
+    count: int = 24, size: int = 320, empty_from: int = 14, empty_to: int = 17
+) -> list[np.ndarray]:
+    """The astronaut drifting right and zooming in; frames [empty_from, empty_to) show only coffee."""
+    person = photo_bgr("astronaut")
+    empty = cv2.resize(photo_bgr("coffee"), (size, size), interpolation=cv2.INTER_AREA)
+    frames = []
+    for i in range(count):
+        if empty_from <= i < empty_to:
+            frames.append(empty.copy())
+            continue
+        scale = size / person.shape[1] * (0.8 + 0.01 * i)
+        shift_x = -0.1 * size + 0.01 * size * i
+        matrix = np.array(
+            [[scale, 0, shift_x + size * (1 - scale * person.shape[1] / size) / 2], [0, scale, 0]]
+        )
+        frames.append(cv2.warpAffine(person, matrix, (size, size), borderMode=cv2.BORDER_REPLICATE))
+    return frames
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
+    """Motion-JPEG AVI: readable by every OpenCV build, no codec licences needed."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write {path}")
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
