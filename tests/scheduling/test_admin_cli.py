@@ -1,0 +1,187 @@
+"""The admin commands end to end on a real store: equipment, book, timetable, calendar; one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import seed_lab
+from icalendar import Calendar
+
+from lab.store.engine import make_engine, make_session_factory
+from lab.store.migrate import upgrade
+from station_app.cli.main import main
+
+WEEK = "2030-12-02"  # a Monday far enough ahead that "now" never interferes
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> str:
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with make_session_factory(engine).begin() as session:
+        seed_lab(session)
+    engine.dispose()
+    return sqlite_url
+
+
+def shixun(capsys, store: str, *args: str, lang: str = "en"):
+    """Run `shixun --db … --json --lang … args`; returns (exit code, parsed stdout or text, stderr)."""
+    code = main(["--db", store, "--json", "--lang", lang, *args])
+    out, err = capsys.readouterr()
+    try:
+        return code, json.loads(out) if out.strip() else None, err
+    except json.JSONDecodeError:
+        return code, out, err
+
+
+def test_equipment_registry_round_trip(capsys, store: str) -> None:
+    code, item, _ = shixun(
+        capsys, store, "equipment", "add", "edge_box", "edge 1", "--location", "Lab 2",
+        "--rule", "checkin=true", "--rule", "auto_release_minutes=10",
+    )  # fmt: skip
+    assert code == 0 and item["kind"] == "edge_box" and item["rules"]["auto_release_minutes"] == 10
+    code, item, _ = shixun(
+        capsys, store, "equipment", "set", "station 3", "--status", "unavailable", "--reason", "pendant"
+    )
+    assert item["status"] == "unavailable" and item["status_reason"] == "pendant"
+    code, items, _ = shixun(capsys, store, "equipment", "list", "--kind", "station")
+    assert [i["name"] for i in items] == ["station 3", "station 4"]
+    assert shixun(capsys, store, "equipment", "train", "rig 1", "L001", "wang")[1]["trained"] == [
+        "L001",
+        "wang",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("equipment", "add", "robot", "x"), "unknown equipment kind robot"),
+        (("equipment", "set", "station 9"), "no equipment named station 9"),
+        (("equipment", "set", "station 3", "--rule", "max_minutes=-5"), "max_minutes must be a number ≥ 0"),
+        (("equipment", "set", "station 3", "--rule", "colour=red"), "needs a number or true/false"),
+        (("equipment", "heartbeat", "station 3", "{fps: 30}"), "not valid JSON"),
+        (("equipment", "heartbeat", "station 3", '{"fps": -1}'), "fps must be a number"),
+        (
+            ("book", "create", "station 3", "--from", "tomorrow", "--to", "later", "--class", "2A"),
+            "not a time: tomorrow",
+        ),
+        (("book", "cancel", "999"), "no booking with id 999"),
+        (
+            (
+                "book",
+                "create",
+                "station 3",
+                "--from",
+                f"{WEEK} 14:00",
+                "--to",
+                f"{WEEK} 15:00",
+                "--class",
+                "9Z",
+            ),
+            "no class 9Z",
+        ),
+        (
+            ("timetable", "propose", "--week", "2030-12-03", "--instructors", "x.toml", "--needs", "n.json"),
+            "is not a Monday",
+        ),
+        (("timetable", "accept", "missing.json"), "file not found: missing.json"),
+        (("calendar", "export", "--learner", "L404"), "no learner L404"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, store: str, args, message: str) -> None:
+    code, _, err = shixun(capsys, store, *args)
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_book_conflict_message_in_both_languages(capsys, store: str) -> None:
+    code, made, _ = shixun(
+        capsys,
+        store,
+        "book",
+        "create",
+        "station 3",
+        "--from",
+        f"{WEEK} 14:00",
+        "--to",
+        f"{WEEK} 15:30",
+        "--class",
+        "2A",
+    )
+    assert code == 0 and made["booked"][0]["span"] == "14:00–15:30"
+    args = (
+        "book",
+        "create",
+        "station 3",
+        "--from",
+        f"{WEEK} 15:00",
+        "--to",
+        f"{WEEK} 16:00",
+        "--class",
+        "2B",
+    )
+    code, _, err = shixun(capsys, store, *args)
+    assert code == 2 and "station 3 is booked 14:00–15:30 by class 2A" in err
+    code, _, err = shixun(capsys, store, *args, lang="zh")
+    assert code == 2 and "station 3 在 14:00–15:30 已被班级 2A 预约" in err
+
+
+def test_recurring_booking_listing_and_calendar(capsys, store: str, tmp_path: Path) -> None:
+    code, made, err = shixun(
+        capsys, store, "book", "create", "station 4", "--from", f"{WEEK} 09:00", "--to", f"{WEEK} 10:00",
+        "--learner", "L001", "--repeat", "FREQ=DAILY;COUNT=5",
+    )  # fmt: skip
+    assert code == 0 and len(made["booked"]) == 5
+    code, listed, _ = shixun(
+        capsys, store, "book", "list", "--from", WEEK, "--days", "3", "--learner", "L001"
+    )
+    assert [b["starts_at"][:10] for b in listed] == ["2030-12-02", "2030-12-03", "2030-12-04"]
+    out = tmp_path / "l001.ics"
+    code, _, err = shixun(
+        capsys, store, "calendar", "export", "--learner", "L001", "--from", WEEK, "--out", str(out)
+    )
+    assert code == 0 and "exported 5 bookings" in err
+    assert len(Calendar.from_ical(out.read_bytes()).walk("VEVENT")) == 5
+
+
+def test_timetable_propose_then_accept(capsys, store: str, tmp_path: Path) -> None:
+    instructors = tmp_path / "instructors.toml"
+    instructors.write_text(
+        '[[instructors]]\nlogin = "wang"\nscenarios = ["crane.bridge_lift", "robot.pick"]\n'
+        'available = [{day = "mon", from = "08:00", to = "16:00"}, {day = "tue", from = "08:00", to = "12:00"}]\n'
+        '[[instructors]]\nlogin = "li"\nscenarios = ["crane.bridge_lift"]\n'
+        'available = [{day = "wed", from = "08:00", to = "16:00"}]\n',
+        encoding="utf-8",
+    )
+    needs = tmp_path / "needs.json"
+    needs.write_text(
+        json.dumps(
+            [
+                {"party": "class:2A", "scenario": "crane.bridge_lift", "lag": 0.9},
+                {"party": "class:2B", "scenario": "crane.bridge_lift", "lag": 0.1},
+                {"party": "class:2A", "scenario": "robot.pick", "lag": 0.5},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    proposal = tmp_path / "proposal.json"
+    code, data, err = shixun(
+        capsys, store, "timetable", "propose", "--week", WEEK, "--instructors", str(instructors),
+        "--needs", str(needs), "--seconds", "5", "--out", str(proposal),
+    )  # fmt: skip
+    assert code == 0, err
+    assert data["status"] in ("optimal", "feasible") and "best found in" in err
+    required = [e for e in data["entries"] if e["required"]]
+    assert len(required) == 3
+    hours = {"class:2A": 0.0, "class:2B": 0.0}
+    for entry in data["entries"]:
+        if entry["scenario"] == "crane.bridge_lift":
+            hours[entry["parties"][0]] += 2
+        assert entry["starts_at"][:10] in ("2030-12-02", "2030-12-03", "2030-12-04")
+    assert hours["class:2A"] > hours["class:2B"]
+    code, accepted, err = shixun(capsys, store, "timetable", "accept", str(proposal))
+    assert code == 0 and len(accepted["booked"]) == len(data["entries"]) and accepted["skipped"] == []
+    code, again, err = shixun(capsys, store, "timetable", "accept", str(proposal))
+    assert code == 0 and again["booked"] == [] and "is booked" in err  # re-accepting books nothing twice
