@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgpack
@@ -21,7 +21,7 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a 4K JPEG fits; anything larger is refus
 _TYPE = re.compile(r"[a-z0-9_.]{1,32}")
 _FIELDS = ("v", "type", "station", "session", "seq", "t_mono", "t_wall", "body")
 
-Reason = Literal["garbled", "version"]
+Reason = Literal["garbled", "version", "binary"]
 
 
 class BadMessage(UserError):
@@ -43,17 +43,30 @@ class Envelope:
     t_wall: float = field(default_factory=time.time)
     v: int = SCHEMA_VERSION
 
+    def as_dict(self) -> dict[str, Any]:
+        """The envelope as a map (shallow: the body is shared, not copied — unlike dataclasses.asdict)."""
+        return {name: getattr(self, name) for name in _FIELDS}
+
     def encode(self) -> bytes:
-        return msgpack.packb(asdict(self), use_bin_type=True)
+        return msgpack.packb(self.as_dict(), use_bin_type=True)
 
 
-def decode(data: bytes) -> Envelope:
-    """Parse and validate one envelope; BadMessage otherwise (never another exception)."""
+def decode(data: bytes, allow_binary: bool = True) -> Envelope:
+    """Parse and validate one envelope; BadMessage otherwise (never another exception).
+
+    With `allow_binary=False` any non-empty binary field is refused (reason "binary"), checked by
+    msgpack in C while parsing: how a relay keeps pixels off every topic but video, at no cost.
+    """
     if len(data) > MAX_MESSAGE_BYTES:
         raise _garbled("too large")
     try:
-        obj = msgpack.unpackb(data, raw=False, strict_map_key=True)
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=-1 if allow_binary else 0)
     except Exception as exc:  # msgpack raises several unrelated types (ValueError, ExtraData, StackError...)
+        if not allow_binary:
+            decode(data)  # raises if it is bad anyway; otherwise the only fault is binary data
+            raise BadMessage(
+                "binary", "消息含有二进制数据（如图像）", "message carries binary data (e.g. pixels)"
+            ) from None
         raise _garbled(type(exc).__name__) from None
     if not isinstance(obj, dict):
         raise _garbled("not a map")

@@ -7,13 +7,13 @@ Foxglove and any MCAP reader open these files: message encoding "json", schema e
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
@@ -62,7 +62,7 @@ class SessionWriter:
             self._channels[kind],
             log_time=log_time,
             publish_time=log_time,
-            data=json.dumps(asdict(envelope), ensure_ascii=False).encode(),
+            data=orjson.dumps(envelope.as_dict()),
             sequence=envelope.seq & 0xFFFFFFFF,
         )
 
@@ -138,7 +138,7 @@ def _open(path: str | Path) -> BinaryIO:
 
 def _envelope(data: bytes, path: str | Path) -> Envelope:
     try:
-        return Envelope(**json.loads(data))
+        return Envelope(**orjson.loads(data))
     except (ValueError, TypeError) as exc:
         raise _unreadable(path, exc) from None
 

@@ -94,3 +94,16 @@ def test_bad_topics_are_refused(data):
 def test_ids_with_separators_are_refused(station):
     with pytest.raises(BadTopic):
         Topic(Kind.POSE, station)
+
+
+def test_binary_can_be_refused_where_pixels_do_not_belong():
+    with_pixels = Envelope(type="pose", station="st01", session="s1", seq=0, body={"thumb": b"\x89PNG"})
+    assert decode(with_pixels.encode()).body["thumb"] == b"\x89PNG"
+    with pytest.raises(BadMessage) as caught:
+        decode(with_pixels.encode(), allow_binary=False)
+    assert caught.value.reason == "binary"
+    clean = Envelope(type="pose", station="st01", session="s1", seq=0, body={"image": [[0.1, 0.2]]})
+    assert decode(clean.encode(), allow_binary=False) == clean
+    with pytest.raises(BadMessage) as caught:
+        decode(b"\xc1", allow_binary=False)
+    assert caught.value.reason == "garbled"
