@@ -136,7 +136,7 @@ def authenticate(db: Session, login: str, password: str, now: datetime) -> User:
     user = db.scalar(select(User).where(User.login == login))
     if user is None or user.password_hash is None:
         passwords.burn_verification_time(password)
-        _failed(db, None, now)
+        _failed(db, user, now)
     assert user is not None and user.password_hash is not None
     if not passwords.verify_password(user.password_hash, password) or user.disabled_at is not None:
         _failed(db, user, now)
