@@ -58,10 +58,11 @@ class FrameResult:
 
 
 class _RuleState:
-    __slots__ = ("abstain", "abstain_event", "event", "gate", "rule", "smooth")
+    __slots__ = ("abstain", "abstain_event", "event", "gate", "params", "rule", "smooth")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
+        self.params = dict(rule.params)
         self.gate = Gate(rule.timing)
         self.abstain = Gate(ABSTAIN_TIMING)
         self.smooth = LowPass(rule.smooth_s)
@@ -157,7 +158,14 @@ class Coach:
             return FrameResult(frame.t, None, None, started, ended)
         p = posture(frame.world)
         scores = reba_worksheet.score(p, ctx.reba)
-        features = Features(t=frame.t, image=frame.image, world=frame.world, posture=p, reba=scores)
+        features = Features(
+            t=frame.t,
+            image=frame.image,
+            world=frame.world,
+            posture=p,
+            reba=scores,
+            visibility=frame.image[:, 3].tolist(),
+        )
         yaw = math.radians(p.view_yaw_deg)
         view = view_class(
             math.degrees(
@@ -193,7 +201,7 @@ class Coach:
     ) -> None:
         rule = state.rule
         reason: Text | None = None
-        if any(f.image[i, 3] < VISIBLE for i in rule.needs):
+        if any(f.visibility[i] < VISIBLE for i in rule.needs):
             reason = Text(zh="所需关节被遮挡", en="a joint it needs is hidden")
         elif view not in rule.views:
             allowed = "、".join(VIEW_NAMES[v].zh for v in sorted(rule.views))
@@ -204,7 +212,7 @@ class Coach:
             )
         measurement = None
         if reason is None:
-            measurement = rule.measure(f, ctx, dict(rule.params))
+            measurement = rule.measure(f, ctx, state.params)
             if measurement is None:
                 reason = Text(zh="双手均被遮挡", en="both hands are hidden")
         self._feed(state, f.t, measurement, reason, ctx, started, ended)

@@ -10,7 +10,7 @@ one foot > 0.10 m above the other counts as unilateral weight-bearing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from coach.geometry import Posture, SideArm
 
@@ -170,7 +170,7 @@ class RebaScores:
     risk_level: str
 
     def to_dict(self) -> dict[str, int | str]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def _group_b_side(arm: SideArm, inputs: RebaInputs) -> tuple[int, int, int, int]:

@@ -32,6 +32,7 @@ class Features:
     world: np.ndarray
     posture: Posture
     reba: RebaScores
+    visibility: list[float]  # image[:, 3] as floats (cheap to index per landmark)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ def _danger_zone(f: Features, ctx: FrameContext, p: dict[str, float]) -> Measure
     seen = False
     for part, points in HAND_POINTS.items():
         for point in points:
-            if f.image[point, 3] < VISIBLE:
+            if f.visibility[point] < VISIBLE:
                 continue
             seen = True
             for zone in ctx.danger_zones:

@@ -15,14 +15,14 @@ with the wrong hand when the standard names the hand (EU 92/58/EEC Annex IX: rig
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from coach.events import CoachEvent
-from coach.geometry import BodyFrame, joint_flexion_deg
+from coach.geometry import BodyFrame, Vec, dot, joint_flexion_deg, norm, scale, sub, unit
 from coach.rules import VISIBLE, Features
 from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
@@ -45,7 +45,7 @@ class ArmState:
     lateral: float  # + away from the body's midline
     up: float
     forward: float
-    direction: np.ndarray  # unit (lateral, up, forward) of shoulder→wrist
+    direction: Vec  # unit (lateral, up, forward) of shoulder→wrist
     elbow_flexion: float
     forearm_up: float  # cos of the angle between elbow→wrist and up
     camera_x: float  # shoulder→wrist along the image's x axis (operator's right)
@@ -54,7 +54,7 @@ class ArmState:
 
     @property
     def elevation_deg(self) -> float:
-        return math.degrees(math.asin(max(-1.0, min(1.0, float(self.direction[1])))))
+        return math.degrees(math.asin(max(-1.0, min(1.0, self.direction[1]))))
 
     @property
     def extended(self) -> bool:
@@ -62,26 +62,26 @@ class ArmState:
 
 
 def arm_states(f: Features) -> dict[str, ArmState]:
-    w = f.world
+    w = f.world.tolist()
+    vis = f.visibility
     # The shoulder line is twice as long as the hip line, so its direction is less noisy.
-    body = BodyFrame.from_right(w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER])
+    body = BodyFrame.from_right(sub(w[L.RIGHT_SHOULDER], w[L.LEFT_SHOULDER]))
     out = {}
     for side, (s, e, wr) in ARMS.items():
-        lateral_axis = body.right if side == "right" else -body.right
-        v = w[wr] - w[s]
-        local = np.array([float(v @ lateral_axis), float(v @ body.up), float(v @ body.forward)])
-        norm = float(np.linalg.norm(local)) or 1.0
-        forearm = w[wr] - w[e]
+        lateral_axis = body.right if side == "right" else scale(body.right, -1.0)
+        v = sub(w[wr], w[s])
+        local = (dot(v, lateral_axis), dot(v, body.up), dot(v, body.forward))
+        forearm = sub(w[wr], w[e])
         out[side] = ArmState(
             lateral=local[0],
             up=local[1],
             forward=local[2],
-            direction=local / norm,
+            direction=unit(local),
             elbow_flexion=joint_flexion_deg(w[s], w[e], w[wr]),
-            forearm_up=float(forearm @ body.up) / (float(np.linalg.norm(forearm)) or 1.0),
-            camera_x=float(v[0]),
-            camera_z=float(v[2]),
-            visible=bool(min(f.image[s, 3], f.image[e, 3], f.image[wr, 3]) >= VISIBLE),
+            forearm_up=dot(forearm, body.up) / (norm(forearm) or 1.0),
+            camera_x=v[0],
+            camera_z=v[2],
+            visible=min(vis[s], vis[e], vis[wr]) >= VISIBLE,
         )
     return out
 
@@ -306,7 +306,8 @@ class SignalRecogniser:
         self._open: dict[str, CoachEvent] = {}
         self._malformed_gates = {"not_level": Gate(RECOGNISE), "wrong_hand": Gate(RECOGNISE)}
         self._malformed_open: dict[str, CoachEvent] = {}
-        self._cache: dict[tuple[str, ...], float] = {}  # per frame: (what, side, names...) -> value
+        self._cache: dict[tuple[str, ...], float] = {}  # per frame: (side, motion, posture) -> strength
+        self._fractions: dict[str, dict[str, float]] = {side: {} for side in ARMS}
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
         arms = arm_states(f)
@@ -319,6 +320,7 @@ class SignalRecogniser:
             while history and history[0][0] < f.t - MOTION_WINDOW_S:
                 history.popleft()
         self._cache.clear()
+        self._count_postures()
         started: list[CoachEvent] = []
         ended: list[CoachEvent] = []
         confidences = {s.name: self._confidence(s, s.arm) for s in self.signals}
@@ -354,17 +356,24 @@ class SignalRecogniser:
         return started, ended
 
     def _posture_fraction(self, side: str, posture: str) -> float:
-        key = ("posture", side, posture)
-        if key not in self._cache:
-            history = self._history[side]
+        return self._fractions[side].get(posture, 0.0)
+
+    def _count_postures(self) -> None:
+        """Per arm, the fraction of the posture window in which each posture held."""
+        for side, history in self._history.items():
             since = history[-1][0] - POSTURE_WINDOW_S
-            recent = [h[4] for h in history if h[0] >= since]
-            self._cache[key] = sum(posture in m for m in recent) / len(recent) if recent else 0.0
-        return self._cache[key]
+            counts: Counter[str] = Counter()
+            n = 0
+            for entry in reversed(history):
+                if entry[0] < since:
+                    break
+                counts.update(entry[4])
+                n += 1
+            self._fractions[side] = {name: c / n for name, c in counts.items()}
 
     def _motion(self, side: str, motion: str, posture: str) -> float:
         """Motion strength of the wrist path while the arm held `posture` (not while getting there)."""
-        key = ("motion", side, motion, posture)
+        key = (side, motion, posture)
         if key not in self._cache:
             path = np.array([h[1:4] for h in self._history[side] if posture in h[4]])
             self._cache[key] = motion_strength(motion, path) if len(path) >= 5 else 0.0
@@ -373,12 +382,10 @@ class SignalRecogniser:
     def _confidence(self, signal: SignalDef, arm: str, posture: str | None = None) -> tuple[float, str]:
         """Best confidence over the arms the signal allows, and which arm gave it."""
         posture = posture or signal.posture
-        scores = {
-            side: self._posture_fraction(side, posture)
-            * self._motion(side, signal.motion, posture)
-            * signal.cap
-            for side in ARMS
-        }
+        scores = {}
+        for side in ARMS:
+            held = self._posture_fraction(side, posture)
+            scores[side] = held * self._motion(side, signal.motion, posture) * signal.cap if held else 0.0
         if arm == "both":
             return min(scores.values()), "both"
         if arm in ARMS:
