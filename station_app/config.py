@@ -49,6 +49,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "privacy": {
         "stream_video": False,  # only with consent and a role that may see it
+        "clips_dir": "",  # empty: `clips/` in the data dir, one folder per session
+        "clip_retention_days": 7,  # retention per data kind, enforced by `shixun purge`
+        "keypoint_retention_days": 180,
+        "learner_record_retention_days": 1095,
+        "audit_retention_days": 365,  # never below six months (Cybersecurity Law Art. 21)
+        "login_minutes": 30,  # lifetime of a `shixun login`
     },
     "scheduling": {
         "timezone": "Asia/Shanghai",  # the lab's local time: booking rules, messages, the week grid
