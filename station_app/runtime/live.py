@@ -1,0 +1,87 @@
+"""A session's outgoing messages: the same envelope goes live on the bus and into the MCAP recording.
+
+Envelopes are stamped on the session clock (start + session time), not on the wall clock at sending,
+so a headless run that is much faster than real time records a timeline that replays at the pace the
+learner lived it, and live and recorded copies of a message are identical. Only keypoints, sim state
+and coach events are sent; this module has no path for pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from lab.bus.envelope import Envelope
+from lab.bus.sockets import Publisher
+from lab.bus.topics import Kind, Topic, frame
+from lab.recording.mcap_io import NS, SessionWriter
+
+
+class SessionOutput:
+    """Publish (if a publisher is given) and record (if a path is given) one session's messages."""
+
+    def __init__(
+        self,
+        station: str,
+        session: str,
+        publisher: Publisher | None = None,
+        recording_path: Path | None = None,
+    ) -> None:
+        self.station, self.session = station, session
+        self.publisher = publisher
+        self.recording_path = recording_path
+        self._writer = _Recording(recording_path, station, session) if recording_path else None
+        self._seq: dict[Kind, int] = {}
+        self._wall0, self._mono0 = time.time(), time.monotonic()
+        self.sent: dict[str, int] = {}
+
+    def topic(self, kind: Kind) -> Topic:
+        return Topic(kind, self.station, self.session)
+
+    def emit(self, kind: Kind, t: float, body: dict[str, Any], type: str | None = None) -> Envelope:
+        seq = self._seq[kind] = self._seq.get(kind, -1) + 1
+        envelope = Envelope(
+            type=type or kind.value,
+            station=self.station,
+            session=self.session,
+            seq=seq,
+            body=body,
+            t_mono=self._mono0 + t,
+            t_wall=self._wall0 + t,
+        )
+        if self.publisher is not None:
+            self.publisher.send_frame(frame(self.topic(kind), envelope.encode()))
+        if self._writer is not None:
+            self._writer.write(kind, envelope)
+        self.sent[kind.value] = self.sent.get(kind.value, 0) + 1
+        return envelope
+
+    def video_requested(self) -> bool:
+        """Whether someone upstream asks for this session's video (the runtime still needs consent)."""
+        return self.publisher is not None and self.publisher.wanted(self.topic(Kind.VIDEO))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class _Recording(SessionWriter):
+    """`SessionWriter` writing the same bytes without `dataclasses.asdict`, which deep-copies every
+    landmark list (about 4 ms per pose frame, the largest cost of a headless session). To be dropped
+    once `lab.recording.mcap_io.SessionWriter.write` builds its dict shallowly (requested)."""
+
+    def write(self, kind: Kind, envelope: Envelope) -> None:
+        if kind not in self._channels:
+            raise ValueError(f"{kind.value} is not recorded")
+        log_time = int(envelope.t_wall * NS)
+        data = {name: getattr(envelope, name) for name in envelope.__dataclass_fields__}
+        self._writer.add_message(
+            self._channels[kind],
+            log_time=log_time,
+            publish_time=log_time,
+            data=json.dumps(data, ensure_ascii=False).encode(),
+            sequence=envelope.seq & 0xFFFFFFFF,
+        )

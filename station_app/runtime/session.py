@@ -1,0 +1,328 @@
+"""One training session at a station, driven step by step: prepare → start → step … → finish.
+
+A view (the Qt station app) calls `step` from its timer with the operator's command and redraws from
+the updates it is sent; a headless driver (`shixun demo`, `shixun session run`) calls `run`. The same
+code path either way:
+
+    prepare  learner, booking check, parameters from the generator with their explanation (stored)
+    start    sim scene reset with those parameters and seed, operator reset, pose source opened
+    step     operator command → sim step → pose frames up to the sim time → coach with the current
+             step as context → pose, state and coach events on the bus and into the recording
+    finish   result + coach summary stored on the attempt (the learner model is the fold of the
+             stored attempts, so this updates it), privacy check on disk, debrief
+
+Listeners receive `(kind, payload)`: ("prepared", PreparedAttempt), ("started", CraneState),
+("tick", Tick), ("finished", Debrief), ("aborted", reason Text). They run on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from coach.engine import Coach
+from coach.events import CoachEvent
+from lab.bus.sockets import Publisher
+from lab.bus.text import Text, UserError
+from lab.bus.topics import Kind
+from lab.privacy import files
+from lab.privacy.media import find_media_files
+from scenarios.paramspace import Space
+from scenarios.spec import Spec
+from sim.operators.base import Operator
+from sim.operators.command import Command
+from sim.runner import OPERATOR_SEED_KEY, make_scene
+from station_app.runtime import store_link
+from station_app.runtime.coaching import SignalOperator, coach_config, frame_context, summarise
+from station_app.runtime.debrief import Debrief
+from station_app.runtime.live import SessionOutput
+from station_app.runtime.poses import PoseSource
+from station_app.runtime.store_link import PreparedAttempt
+from vision.posestream import PoseFrame
+
+SWAY_EVERY = 3  # ticks between sway samples in the debrief (10 Hz at 30 Hz control)
+Listener = Callable[[str, Any], None]
+# (session length bound in s, attempt seed) -> the session's pose source
+PoseFactory = Callable[[float, int], PoseSource]
+
+
+class SessionError(UserError):
+    """A session driven out of order (e.g. step before start)."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Plain values the front end reads from configuration and flags."""
+
+    station: str = "station-01"
+    require_booking: bool = False
+    signal_set: str | None = None  # hand-signal standard for the coach (and the signal operator)
+    recordings_dir: Path | None = None  # None: no recording
+    clips_dir: Path | None = None  # where clips would be; checked empty when they may not be kept
+    generator_seed: int | None = None
+    preview_next: bool = True
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one control step produced, for a view to draw."""
+
+    t: float
+    state: Any  # the scene's state (CraneState for the crane)
+    command: Command
+    poses: list[PoseFrame]
+    reba: dict[str, Any] | None  # REBA of the last judged frame this tick
+    cues: list[CoachEvent]  # coach events that started this tick
+    ended: list[CoachEvent]
+    done: bool
+
+
+@dataclass
+class _Run:
+    """Everything that exists between start and finish."""
+
+    scene: Any
+    state: Any
+    coach: Coach
+    poses: PoseSource | None
+    output: SessionOutput
+    started_wall: float
+    ticks: int = 0
+    sway: list[tuple[float, float]] = field(default_factory=list)
+    reba: list[int] = field(default_factory=list)
+
+
+class StationSession:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        spec: Spec,
+        learner: str,
+        operator: Operator,
+        poses: PoseFactory | None = None,
+        settings: SessionSettings = SessionSettings(),
+        publisher: Publisher | None = None,
+        listeners: list[Listener] | None = None,
+    ) -> None:
+        self.factory, self.spec, self.space = factory, spec, Space(spec)
+        self.learner = learner
+        self.operator = operator
+        self.pose_factory = poses
+        self.settings = settings
+        self.publisher = publisher
+        self.listeners = list(listeners or [])
+        self.prepared: PreparedAttempt | None = None
+        self.debrief: Debrief | None = None
+        self._run: _Run | None = None
+
+    # --- phases ----------------------------------------------------------------------------------
+
+    def prepare(self) -> PreparedAttempt:
+        """Learner, booking check, generated parameters; stores the attempt and opens the session."""
+        self.prepared = store_link.prepare(
+            self.factory,
+            self.space,
+            self.learner,
+            self.settings.station,
+            _now(),
+            require_booking=self.settings.require_booking,
+            seed=self.settings.generator_seed,
+        )
+        self._emit("prepared", self.prepared)
+        return self.prepared
+
+    def start(self) -> Any:
+        """Build the scene with the prepared parameters and open the pose source and outputs."""
+        prepared = self.prepared or self.prepare()
+        if self._run is not None:
+            raise SessionError("会话已经开始", "the session has already started")
+        scene = make_scene(self.spec)
+        try:
+            state = scene.reset(prepared.params, prepared.seed)
+            self.operator.reset(scene, np.random.default_rng([prepared.seed, OPERATOR_SEED_KEY]))
+            poses = self.pose_factory(scene.stop_s, prepared.seed) if self.pose_factory else None
+        except BaseException:
+            scene.close()
+            raise
+        recording = None
+        if self.settings.recordings_dir is not None:
+            recording = self.settings.recordings_dir / f"{self.settings.station}_{prepared.session_id}.mcap"
+        output = SessionOutput(self.settings.station, prepared.session_id, self.publisher, recording)
+        coach = Coach(coach_config(self.spec, self.settings.signal_set))
+        self._run = _Run(scene, state, coach, poses, output, time.perf_counter())
+        output.emit(Kind.STATE, state.t, scene.snapshot())
+        self._emit("started", state)
+        return state
+
+    @property
+    def running(self) -> bool:
+        return self._run is not None
+
+    @property
+    def done(self) -> bool:
+        return self._run is not None and self._run.scene.done
+
+    @property
+    def state(self) -> Any:
+        return None if self._run is None else self._run.state
+
+    def step(self, command: Command | None = None) -> Tick:
+        """One control step; `command` (from a keyboard, a gamepad, a UI) overrides the operator's."""
+        run = self._require_run()
+        command = command if command is not None else self.operator.act(run.state)
+        state = run.state = run.scene.step(command)
+        run.ticks += 1
+        if run.ticks % SWAY_EVERY == 0:
+            run.sway.append((state.t, state.sway_deg))
+        frames = run.poses.poll(state.t) if run.poses is not None else []
+        context = frame_context(state)
+        cues: list[CoachEvent] = []
+        ended: list[CoachEvent] = []
+        reba = None
+        for pose in frames:
+            judged = run.coach.process(pose, context)
+            run.output.emit(Kind.POSE, pose.t, pose.to_json())
+            if judged.reba is not None:
+                reba = judged.reba
+                run.reba.append(int(judged.reba["reba"]))
+            cues += judged.started
+            ended += judged.ended
+        self._send_events(run, cues, ended)
+        if isinstance(self.operator, SignalOperator):
+            self.operator.observe(cues, ended)
+        run.output.emit(Kind.STATE, state.t, run.scene.snapshot())
+        tick = Tick(state.t, state, command, frames, reba, cues, ended, run.scene.done)
+        self._emit("tick", tick)
+        return tick
+
+    def finish(self) -> Debrief:
+        """Score the attempt (as it stands, if stopped early), store it, check the disk, debrief."""
+        run, prepared = self._require_run(), self.prepared
+        assert prepared is not None
+        try:
+            result = run.scene.result()
+            result["operator"] = self.operator.name
+            closing = run.coach.finish(run.state.t)
+            self._send_events(run, [], closing)
+            summary = summarise(run.coach.events, run.reba)
+            run.output.close()
+            privacy = self._privacy_check(prepared, run.output.recording_path)
+            recording = str(run.output.recording_path) if run.output.recording_path else None
+            stored = store_link.complete(
+                self.factory, self.space, prepared, result, summary, recording, _now()
+            )
+            next_plan = (
+                store_link.preview_next(self.factory, self.space, self.learner, self.settings.generator_seed)
+                if self.settings.preview_next
+                else None
+            )
+        finally:
+            self._close_run()
+        self.debrief = Debrief(
+            session_id=prepared.session_id,
+            attempt_id=stored.attempt_id,
+            learner=self.learner,
+            scenario=self.spec.id,
+            station=self.settings.station,
+            operator=self.operator.name,
+            poses=run.poses.description if run.poses else Text(zh="无姿态输入", en="no pose input"),
+            booking=prepared.booking.text,
+            params=prepared.params,
+            seed=prepared.seed,
+            predicted_success=prepared.predicted_success,
+            explanation=prepared.explanation,
+            result=result,
+            coach=summary,
+            sway=run.sway,
+            skills_before=stored.skills_before,
+            skills_after=stored.skills_after,
+            recording=recording,
+            messages=dict(run.output.sent),
+            privacy=privacy,
+            next_plan=next_plan,
+            wall_s=round(time.perf_counter() - run.started_wall, 3),
+            skipped=[] if run.poses else [_NO_POSES],
+        )
+        self._emit("finished", self.debrief)
+        return self.debrief
+
+    def abort(self, reason: Text) -> None:
+        """Stop without scoring: the session is marked aborted and its attempt stays unfinished."""
+        recording = None
+        if self._run is not None:
+            self._run.output.close()
+            recording = str(self._run.output.recording_path) if self._run.output.recording_path else None
+            self._close_run()
+        if self.prepared is not None:
+            store_link.abort(self.factory, self.prepared.session_id, recording, _now())
+        self._emit("aborted", reason)
+
+    def run(self, realtime: bool = False, max_s: float | None = None) -> Debrief:
+        """Headless: the whole session; `realtime` paces steps at sim time, `max_s` caps sim time."""
+        state = self.start()
+        t0 = time.monotonic()
+        try:
+            while not self.done and (max_s is None or state.t < max_s - 1e-9):
+                state = self.step().state
+                if realtime and (delay := state.t - (time.monotonic() - t0)) > 0:
+                    time.sleep(delay)
+        except BaseException:
+            self.abort(Text(zh="运行中断", en="the run was interrupted"))
+            raise
+        return self.finish()
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _send_events(self, run: _Run, started: list[CoachEvent], ended: list[CoachEvent]) -> None:
+        for event in started:
+            run.output.emit(Kind.EVENTS, event.detected_at, event.to_dict(), type="coach.cue")
+        for event in ended:
+            run.output.emit(Kind.EVENTS, event.end or event.onset, event.to_dict(), type="coach.end")
+
+    def _privacy_check(self, prepared: PreparedAttempt, recording: Path | None) -> dict[str, Any]:
+        """Without clip consent no image or video of the learner may be on disk after the session.
+
+        This runtime never writes pixels; the check proves it for the session's recording and clip
+        folder, and deletes anything found there (reported, so a faulty component is noticed).
+        """
+        roots = [recording] if recording is not None else []
+        if self.settings.clips_dir is not None:
+            roots.append(files.clip_dir(self.settings.clips_dir, prepared.session_id))
+        found = [] if prepared.clips_allowed else find_media_files(roots)
+        files.remove(found)
+        return {
+            "video_streamed": False,
+            "clips_allowed": prepared.clips_allowed,
+            "media_files_removed": [str(p) for p in found],
+        }
+
+    def _require_run(self) -> _Run:
+        if self._run is None:
+            raise SessionError("会话尚未开始", "the session has not started")
+        return self._run
+
+    def _close_run(self) -> None:
+        run, self._run = self._run, None
+        if run is None:
+            return
+        run.scene.close()
+        if run.poses is not None:
+            run.poses.close()
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        for listener in self.listeners:
+            listener(kind, payload)
+
+
+_NO_POSES = {"zh": "教练（无姿态输入）", "en": "coach (no pose input)"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
