@@ -1,0 +1,596 @@
+"""The overhead crane scene in pybullet, usable step by step: reset(params, seed), step(command), snapshot().
+
+Physics (shared/reference/crane_and_scenarios.md §5.1): one multibody — prismatic bridge (x) and trolley
+(y) driven by velocity motors with force limits, a two-axis free pivot (zero-force motors, else pybullet's
+default motors would hold the swing), a prismatic rope joint whose position is the rope length (one rigid
+link of variable length), the hook block and the payload with their real mass and inertia. Wind drag is
+re-applied before every physics step (pybullet clears external forces after each step). The course
+objects and the floor collide with the hook and the load; the people zone and the target are floor areas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pybullet as pb
+
+from scenarios.spec import FAULTS_KEY, Spec
+from sim.crane.course import Course, generate_course, rect_gap
+from sim.crane.drives import AxisDrive
+from sim.crane.geometry import HOOK_HALF, PIVOT_LINK_INERTIA, PIVOT_LINK_MASS, ROPE_LINK_MASS, CraneGeometry
+from sim.crane.scoring import AttemptMetrics, grade
+from sim.crane.shaping import plan_move
+from sim.crane.wind import Gust, Wind, drag_force
+from sim.operators.command import Command
+
+CONTROL_HZ = 30
+SUBSTEPS = 2  # physics runs at 60 Hz; 30 Hz control keeps a full attempt far above real time
+DT = 1.0 / CONTROL_HZ
+BRIDGE, TROLLEY, SWING_X, SWING_Y, ROPE, HOOK, LOAD = 0, 1, 2, 3, 4, 4, 5  # joint / link indices
+# SWING_X turns about the y axis (the load swings along x); SWING_Y turns about x (swing along y).
+APPROACH_RADIUS_M = 1.5  # lowering within this of the target starts the "lower" step
+CHECK_TIME_S = 2.0  # the pre-lift check in the reference time
+SLOW_LOWER_HEIGHT_M = 0.4  # the reference lowers the last part at the slowest notch
+STEP_IDS = ("pre_lift_check", "hoist", "travel", "lower", "set_down")
+
+
+@dataclass(frozen=True, slots=True)
+class CraneState:
+    """What one control step leaves: axis values, body positions (m, world), sway, step and events."""
+
+    t: float
+    step: str
+    bridge_x: float
+    trolley_y: float
+    rope_m: float
+    bridge_v: float
+    trolley_v: float
+    hoist_v: float  # + = up
+    hook: tuple[float, float, float]
+    load: tuple[float, float, float]
+    load_velocity: tuple[float, float, float]
+    sway_x_deg: float
+    sway_y_deg: float
+    sway_deg: float
+    landed: bool
+    machine_active: bool
+    events: tuple[str, ...]
+
+    @property
+    def sway_offset(self) -> tuple[float, float]:
+        """Load centre minus pivot, horizontal (m)."""
+        return (self.load[0] - self.bridge_x, self.load[1] - self.trolley_y)
+
+
+@dataclass
+class _Faults:
+    """Fault onsets (s) for this attempt; absent faults are None."""
+
+    onsets: dict[str, float] = field(default_factory=dict)
+
+    def active(self, fault: str, t: float) -> bool:
+        onset = self.onsets.get(fault)
+        return onset is not None and t >= onset
+
+
+class CraneScene:
+    """One crane attempt in its own pybullet DIRECT client."""
+
+    family = "crane"
+
+    def __init__(self, spec: Spec) -> None:
+        if spec.family != self.family:
+            raise ValueError(f"spec {spec.id} is for family {spec.family}, not {self.family}")
+        self.spec = spec
+        self.c = spec.constants
+        self.client = pb.connect(pb.DIRECT)
+        self.params: dict[str, Any] = {}
+        self.seed = 0
+        self.done = True
+
+    def close(self) -> None:
+        if self.client >= 0:
+            pb.disconnect(self.client)
+            self.client = -1
+
+    # --- reset ---------------------------------------------------------------------------------------
+
+    def reset(self, params: Mapping[str, Any] | None, seed: int) -> CraneState:
+        """Validate parameters, lay out the seeded course and build the world; same inputs, same world."""
+        self.params = self.spec.validate_params(params)
+        self.seed = int(seed)
+        course_rng, wind_rng, fault_rng, sway_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(4)
+        )
+        p, c = self.params, self.c
+        self.course: Course = generate_course(p, c, course_rng)
+        self.geometry = CraneGeometry.build(c, p)
+        self.faults = _Faults(
+            {f: float(fault_rng.uniform(*self.spec.faults[f].onset_s)) for f in p[FAULTS_KEY]}
+        )
+        self.wind = Wind(p["wind_mps"], p["gust_mps"], wind_rng, self._fault_gusts())
+        self._build_world(sway_rng)
+        self._build_drives()
+        self.travel_rope = self.geometry.rope_for_bottom(
+            self.course.highest_obstacle + 0.5 if self.course.obstacles else 1.0
+        )
+        self.optimum_s = self.spec.rubric.optimum_margin * self.reference_time()
+        self.stop_s = max(
+            self.optimum_s, min(self.spec.rubric.stop_ratio * self.optimum_s, p["time_limit_s"])
+        )
+        self.t = 0.0
+        self.step_id = STEP_IDS[0]
+        self.metrics = AttemptMetrics()
+        self.done = False
+        self.finished_at: float | None = None
+        self._check_pressed = False
+        self._in_corridor = True
+        self._contact_since: float | None = None
+        self._last_collision = -math.inf
+        self._lower_pause = 0.0
+        self._last_cmd_sign = {"bridge": 0, "trolley": 0}
+        self._last_accel = [0.0, 0.0]
+        self._landed = False
+        self._fault_reported: set[str] = set()
+        self.state = self._read_state(())
+        return self.state
+
+    def _fault_gusts(self) -> tuple[Gust, ...]:
+        onset = self.faults.onsets.get("sudden_gust")
+        if onset is None:
+            return ()
+        settings = self.spec.faults["sudden_gust"].settings
+        return (Gust(onset, settings["duration_s"], settings["peak_mps"]),)
+
+    def _build_world(self, sway_rng: np.random.Generator) -> None:
+        cid, g = self.client, self.geometry
+        pb.resetSimulation(physicsClientId=cid)
+        pb.setGravity(0, 0, -9.81, physicsClientId=cid)
+        pb.setPhysicsEngineParameter(
+            fixedTimeStep=DT, numSubSteps=SUBSTEPS, deterministicOverlappingPairs=1, physicsClientId=cid
+        )
+        self.floor = pb.createMultiBody(
+            0, pb.createCollisionShape(pb.GEOM_PLANE, physicsClientId=cid), physicsClientId=cid
+        )
+        self.obstacle_ids = []
+        for o in self.course.obstacles:
+            shape = pb.createCollisionShape(pb.GEOM_BOX, halfExtents=o.half_extents, physicsClientId=cid)
+            pos = (*o.centre, o.half_extents[2])
+            self.obstacle_ids.append(pb.createMultiBody(0, shape, -1, pos, physicsClientId=cid))
+        hook = pb.createCollisionShape(pb.GEOM_BOX, halfExtents=HOOK_HALF, physicsClientId=cid)
+        half_load = (g.load_side / 2, g.load_side / 2, g.load_height / 2)
+        load = pb.createCollisionShape(pb.GEOM_BOX, halfExtents=half_load, physicsClientId=cid)
+        x0, y0 = self.course.pickup
+        rope0 = g.max_rope - self.c["start_clearance_m"]
+        self.crane = pb.createMultiBody(
+            baseMass=0,
+            basePosition=(0, 0, 0),
+            linkMasses=[
+                self.c["bridge_mass_kg"],
+                self.c["trolley_mass_kg"],
+                PIVOT_LINK_MASS,
+                ROPE_LINK_MASS,
+                g.hook_mass,
+                g.load_mass,
+            ],
+            linkCollisionShapeIndices=[-1, -1, -1, -1, hook, load],
+            linkVisualShapeIndices=[-1] * 6,
+            linkPositions=[
+                (0, 0, 0),
+                (0, 0, g.pivot_height),
+                (0, 0, 0),
+                (0, 0, 0),
+                (0, 0, 0),
+                (0, 0, -g.load_offset),
+            ],
+            linkOrientations=[(0, 0, 0, 1)] * 6,
+            linkInertialFramePositions=[(0, 0, 0)] * 4 + [(0, 0, -g.hook_offset), (0, 0, 0)],
+            linkInertialFrameOrientations=[(0, 0, 0, 1)] * 6,
+            linkParentIndices=[0, 1, 2, 3, 4, 5],
+            linkJointTypes=[
+                pb.JOINT_PRISMATIC,
+                pb.JOINT_PRISMATIC,
+                pb.JOINT_REVOLUTE,
+                pb.JOINT_REVOLUTE,
+                pb.JOINT_PRISMATIC,
+                pb.JOINT_FIXED,
+            ],
+            linkJointAxis=[(1, 0, 0), (0, 1, 0), (0, 1, 0), (-1, 0, 0), (0, 0, -1), (0, 0, 1)],
+            physicsClientId=cid,
+        )
+        # The carriages and the cardan cross have no collision shape: give them an explicit inertia.
+        for link in (BRIDGE, TROLLEY, SWING_X, SWING_Y):
+            pb.changeDynamics(
+                self.crane, link, localInertiaDiagonal=[PIVOT_LINK_INERTIA] * 3, physicsClientId=cid
+            )
+        for link in range(6):
+            pb.changeDynamics(self.crane, link, linearDamping=0, angularDamping=0, physicsClientId=cid)
+        pb.resetJointState(self.crane, BRIDGE, x0, physicsClientId=cid)
+        pb.resetJointState(self.crane, TROLLEY, y0, physicsClientId=cid)
+        pb.resetJointState(self.crane, ROPE, rope0, physicsClientId=cid)
+        sway = math.radians(self.params["initial_sway_deg"])
+        heading = float(sway_rng.uniform(0, 2 * math.pi))
+        pb.resetJointState(self.crane, SWING_X, sway * math.cos(heading), physicsClientId=cid)
+        pb.resetJointState(self.crane, SWING_Y, sway * math.sin(heading), physicsClientId=cid)
+        # Free pivot: zero-force velocity motors, else pybullet's default motors hold the swing.
+        pb.setJointMotorControlArray(
+            self.crane, [SWING_X, SWING_Y], pb.VELOCITY_CONTROL, forces=[0, 0], physicsClientId=cid
+        )
+        self.rope_target = rope0
+        self.hoist_force = self.c["hoist_force_factor"] * 9.81 * (g.load_mass + g.hook_mass)
+        self.wind_area = g.load_side * g.load_height
+
+    def _build_drives(self) -> None:
+        c, g = self.c, self.geometry
+        notches = int(c["speed_notches"])
+        latency = round(c["drive_latency_s"] * CONTROL_HZ)
+        self.drives = {
+            "bridge": AxisDrive(
+                c["bridge_speed_mps"],
+                c["bridge_accel_mps2"],
+                c["estop_decel_mps2"],
+                notches,
+                latency,
+                0.0,
+                c["runway_length_m"],
+            ),
+            "trolley": AxisDrive(
+                c["trolley_speed_mps"],
+                c["trolley_accel_mps2"],
+                c["estop_decel_mps2"],
+                notches,
+                latency,
+                0.0,
+                c["span_m"],
+            ),
+            "hoist": AxisDrive(
+                c["hoist_speed_mps"],
+                c["hoist_accel_mps2"],
+                c["estop_decel_mps2"],
+                notches,
+                latency,
+                -g.max_rope,
+                -g.min_rope,
+            ),
+        }
+
+    def reference_time(self) -> float:
+        """Duration of the shaped expert profile for this course: check, hoist, two ZV legs, lower, settle.
+
+        The optimum time is this times the rubric's margin, so every generated course is feasible by
+        construction (shared/reference/crane_and_scenarios.md §5.3).
+        """
+        c, g, course = self.c, self.geometry, self.course
+        lift = max(0.0, g.max_rope - self.c["start_clearance_m"] - self.travel_rope)
+        period = g.pendulum_period(self.travel_rope)
+        hoist_v, hoist_a = c["hoist_speed_mps"], c["hoist_accel_mps2"]
+        hoist = lift / hoist_v + hoist_v / hoist_a
+        notches = int(c["speed_notches"])
+        leg1 = plan_move(
+            abs(course.corner[0] - course.pickup[0]),
+            c["bridge_speed_mps"],
+            c["bridge_accel_mps2"],
+            period,
+            notches,
+        )
+        leg2 = plan_move(
+            abs(course.target[1] - course.corner[1]),
+            c["trolley_speed_mps"],
+            c["trolley_accel_mps2"],
+            period,
+            notches,
+        )
+        drop = g.load_bottom(self.travel_rope)
+        slow_v = hoist_v / max(1, notches)
+        lower = max(0.0, drop - SLOW_LOWER_HEIGHT_M) / hoist_v + SLOW_LOWER_HEIGHT_M / slow_v
+        return (
+            CHECK_TIME_S + hoist + leg1.duration + leg2.duration + lower + self.spec.rubric.limits["settle_s"]
+        )
+
+    # --- stepping ------------------------------------------------------------------------------------
+
+    def step(self, command: Command) -> CraneState:
+        """Advance one control step (1/30 s) under `command`; returns the new state."""
+        if self.done:
+            return self.state
+        cid, st, t = self.client, self.state, self.t
+        events: list[str] = []
+        self._apply_faults(events)
+        estop = command.estop
+        vb = self.drives["bridge"].step(command.bridge, st.bridge_x, DT, estop)
+        vt = self.drives["trolley"].step(command.trolley, st.trolley_y, DT, estop)
+        vh = self.drives["hoist"].step(command.hoist, -self.rope_target, DT, estop)
+        rope_v = -vh
+        if self.faults.active("hoist_brake_slip", t) and command.hoist == 0 and vh == 0:
+            rope_v = self.spec.faults["hoist_brake_slip"].settings["creep_mps"]
+        if self._landed and rope_v > 0:
+            rope_v = 0.0  # the rope goes slack on a landed load; a rigid rope must not push it down
+        self.rope_target += rope_v * DT
+        pb.setJointMotorControlArray(
+            self.crane,
+            [BRIDGE, TROLLEY],
+            pb.VELOCITY_CONTROL,
+            targetVelocities=[vb, vt],
+            forces=[self.c["bridge_force_n"], self.c["trolley_force_n"]],
+            physicsClientId=cid,
+        )
+        pb.setJointMotorControl2(
+            self.crane,
+            ROPE,
+            pb.POSITION_CONTROL,
+            targetPosition=self.rope_target,
+            targetVelocity=rope_v,
+            force=self.hoist_force,
+            physicsClientId=cid,
+        )
+        fx, fy = drag_force(self.wind.velocity(t), st.load_velocity[:2], self.wind_area)
+        pb.applyExternalForce(self.crane, LOAD, (fx, fy, 0.0), st.load, pb.WORLD_FRAME, physicsClientId=cid)
+        pb.stepSimulation(physicsClientId=cid)
+        self.t = t + DT
+        self._track_controls(command, vb, vt)
+        self._update_steps(command, estop, vb, vt, rope_v, events)
+        new = self._read_state(())
+        self._judge(st, new, command, rope_v, events)
+        self.state = new = self._read_state(tuple(events), new)
+        if not self.done and self.t >= self.stop_s:
+            self._finish(events, "not_completed")
+            self.state = new = self._read_state(tuple(events), new)
+        return new
+
+    def _apply_faults(self, events: list[str]) -> None:
+        for fault, onset in self.faults.onsets.items():
+            if self.t >= onset and fault not in self._fault_reported:
+                self._fault_reported.add(fault)
+                events.append(f"fault:{fault}")
+                if fault == "drive_lag":
+                    extra = round(self.spec.faults[fault].settings["extra_latency_s"] * CONTROL_HZ)
+                    for axis in ("bridge", "trolley"):
+                        self.drives[axis].set_latency(self.drives[axis].latency_steps + extra)
+                elif fault == "limit_switch_failure":
+                    self.drives["hoist"].high = -(self.geometry.two_block_rope - 0.3)
+
+    def _track_controls(self, command: Command, vb: float, vt: float) -> None:
+        """Control reversals (lever through neutral to the other side) and mean |jerk| of the travel drives."""
+        for axis, value in (("bridge", command.bridge), ("trolley", command.trolley)):
+            sign = (value > 0) - (value < 0)
+            if sign and self._last_cmd_sign[axis] and sign != self._last_cmd_sign[axis]:
+                self.metrics.reversals += 1
+            if sign:
+                self._last_cmd_sign[axis] = sign
+        accel = [(vb - self.state.bridge_v) / DT, (vt - self.state.trolley_v) / DT]
+        self.metrics.jerk_sum += sum(abs(a - b) / DT for a, b in zip(accel, self._last_accel, strict=True))
+        self.metrics.jerk_samples += 1
+        self._last_accel = accel
+
+    def _update_steps(
+        self, command: Command, estop: bool, vb: float, vt: float, rope_v: float, events: list[str]
+    ) -> None:
+        """Advance the task chain from what the operator does."""
+        step = self.step_id
+        if step == "pre_lift_check":
+            if estop:
+                self._check_pressed = True
+            elif self._check_pressed:
+                self._enter("hoist", events)
+            elif command.moving:
+                self.metrics.count("skipped_pre_lift_check")
+                events.append("skipped_pre_lift_check")
+                self._enter("hoist", events)
+        elif step == "hoist" and (vb or vt):
+            self._enter("travel", events)
+        elif step in ("hoist", "travel") and rope_v > 0 and self._near_target(self.state.load):
+            self._enter("lower", events)
+
+    def _enter(self, step: str, events: list[str]) -> None:
+        self.step_id = step
+        events.append(f"step:{step}")
+
+    def _near_target(self, load: tuple[float, float, float]) -> bool:
+        tx, ty = self.course.target
+        return math.hypot(load[0] - tx, load[1] - ty) <= max(APPROACH_RADIUS_M, 3 * self.course.target_radius)
+
+    def _read_state(self, events: tuple[str, ...], previous: CraneState | None = None) -> CraneState:
+        if previous is not None:
+            return _with_events(previous, events, self.step_id, self._landed, self.done)
+        cid = self.client
+        joints = pb.getJointStates(self.crane, [BRIDGE, TROLLEY, SWING_X, SWING_Y, ROPE], physicsClientId=cid)
+        (bx, bv, *_), (ty, tv, *_), (ax, *_), (ay, *_), (rope, rv, *_) = joints
+        hook, load = pb.getLinkStates(self.crane, [HOOK, LOAD], computeLinkVelocity=1, physicsClientId=cid)
+        hook_pos, load_pos, load_vel = hook[0], load[0], load[6]
+        moving = abs(bv) > 1e-3 or abs(tv) > 1e-3 or abs(rv) > 1e-3
+        return CraneState(
+            t=self.t,
+            step=self.step_id,
+            bridge_x=bx,
+            trolley_y=ty,
+            rope_m=rope,
+            bridge_v=self.drives["bridge"].velocity,
+            trolley_v=self.drives["trolley"].velocity,
+            hoist_v=-rv,
+            hook=hook_pos,
+            load=load_pos,
+            load_velocity=load_vel,
+            sway_x_deg=math.degrees(ax),
+            sway_y_deg=math.degrees(ay),
+            sway_deg=math.degrees(math.acos(min(1.0, math.cos(ax) * math.cos(ay)))),
+            landed=self._landed,
+            machine_active=moving and not self.done,
+            events=events,
+        )
+
+    # --- judging -------------------------------------------------------------------------------------
+
+    def _judge(
+        self, before: CraneState, now: CraneState, command: Command, rope_v: float, events: list[str]
+    ) -> None:
+        """Turn the physics of this step into exam events and diagnostics."""
+        m, limits, g = self.metrics, self.spec.rubric.limits, self.geometry
+        lx, ly, _ = now.load
+        m.path_m += math.hypot(lx - before.load[0], ly - before.load[1])
+        offset = math.hypot(*now.sway_offset)
+        floor_touch, hit = self._contacts()
+        if not self._landed and self.step_id != "pre_lift_check":
+            m.peak_sway_deg = max(m.peak_sway_deg, now.sway_deg)
+        if self.step_id == "lower" and not floor_touch:
+            m.residual_sway_m = max(m.residual_sway_m, offset)
+            m.travelled = m.lowered = True
+        # Collisions with course objects, debounced (one knock is one event).
+        if hit:
+            if self.t - self._last_collision > limits["collision_gap_s"]:
+                self._event("collision", events)
+            self._last_collision = self.t
+        # Corridor: the load's centre leaving the corridor.
+        in_corridor = self.course.in_corridor(lx, ly)
+        if self._in_corridor and not in_corridor:
+            self._event("corridor_exit", events)
+        self._in_corridor = in_corridor
+        # People zone: clearance of the load's footprint; over it is a critical error.
+        half = g.load_side / 2
+        gap = rect_gap((lx - half, ly - half, lx + half, ly + half), self.course.people_zone)
+        m.min_people_clearance_m = min(m.min_people_clearance_m, gap)
+        if gap <= 0.0:
+            self._finish(events, "load_over_people")
+        if now.rope_m <= g.two_block_rope:
+            self._finish(events, "two_block")
+        # Hoist-down: a pause while lowering is a stop (NCCCO 2007 overhead change).
+        if self.step_id == "lower" and not floor_touch:
+            self._lower_pause = self._lower_pause + DT if rope_v <= 0 else 0.0
+            if (
+                self._lower_pause > limits["hoist_stop_s"]
+                and self._lower_pause - DT <= limits["hoist_stop_s"]
+            ):
+                self._event("hoist_down_stop", events)
+        self._landing(before, now, floor_touch, events)
+
+    def _contacts(self) -> tuple[bool, bool]:
+        """(load rests on the floor, hook or load touches a course object) from this step's contacts."""
+        floor_touch = hit = False
+        obstacles = self.obstacle_ids
+        for contact in pb.getContactPoints(bodyA=self.crane, physicsClientId=self.client):
+            other, link = (contact[2], contact[3]) if contact[1] == self.crane else (contact[1], contact[4])
+            if other == self.floor and link == LOAD:
+                floor_touch = True
+            elif other in obstacles:
+                hit = True
+        return floor_touch, hit
+
+    def _landing(self, before: CraneState, now: CraneState, floor_touch: bool, events: list[str]) -> None:
+        """Touchdown (impact speed, position) and the settle that completes the set-down."""
+        m, limits = self.metrics, self.spec.rubric.limits
+        tx, ty = self.course.target
+        error = math.hypot(now.load[0] - tx, now.load[1] - ty)
+        if floor_touch and not self._landed:
+            self._landed = True
+            impact = max(0.0, -before.load_velocity[2])
+            events.append("touchdown")
+            if impact >= limits["dropped_mps"]:
+                m.impact_mps = impact
+                self._finish(events, "dropped_load")
+            elif impact >= limits["hard_landing_mps"]:
+                self._event("hard_landing", events)
+            if self._near_target(now.load) and self.step_id != "pre_lift_check":
+                m.impact_mps, m.setdown_error_m = impact, error
+                if self.step_id != "set_down":
+                    self._enter("set_down", events)
+            elif self.step_id != "pre_lift_check":
+                self._event("load_ground", events)
+            self._contact_since = self.t
+        elif not floor_touch and self._landed:
+            self._landed = False
+            self._contact_since = None
+            if self.step_id == "set_down":
+                self._enter("lower", events)
+        settled = self._contact_since is not None and self.t - self._contact_since >= limits["settle_s"]
+        if settled and self.step_id in ("travel", "lower", "set_down") and not self.done:
+            m.setdown_error_m = error
+            if error > self.course.target_radius:
+                self._event("outside_target", events)
+            events.append("set_down")
+            self._finish(events, None)
+
+    def _event(self, event: str, events: list[str]) -> None:
+        self.metrics.count(event)
+        events.append(event)
+
+    def _finish(self, events: list[str], critical: str | None) -> None:
+        if critical:
+            self._event(critical, events)
+        self.done = True
+        self.finished_at = self.t
+
+    # --- outputs -------------------------------------------------------------------------------------
+
+    @property
+    def completed(self) -> bool:
+        """The load was set down and settled with no critical error."""
+        return self.done and not any(self.metrics.events[c] for c in self.spec.rubric.critical)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Body poses, axis values, zones, the machine's activity and the active step (JSON-able)."""
+        cid, s = self.client, self.state
+        bodies = {}
+        for name, link in (("bridge", BRIDGE), ("trolley", TROLLEY), ("hook", HOOK), ("load", LOAD)):
+            pos, orn = pb.getLinkState(self.crane, link, physicsClientId=cid)[4:6]
+            bodies[name] = {"position": list(pos), "orientation": list(orn)}
+        return {
+            "scenario": self.spec.id,
+            "t": round(s.t, 6),
+            "step": s.step,
+            "machine_active": s.machine_active,
+            "done": self.done,
+            "axes": {
+                "bridge_x": s.bridge_x,
+                "trolley_y": s.trolley_y,
+                "rope_m": s.rope_m,
+                "bridge_v": s.bridge_v,
+                "trolley_v": s.trolley_v,
+                "hoist_v": s.hoist_v,
+                "sway_x_deg": s.sway_x_deg,
+                "sway_y_deg": s.sway_y_deg,
+            },
+            "bodies": bodies,
+            "load_size": [self.geometry.load_side, self.geometry.load_side, self.geometry.load_height],
+            "wind_mps": list(self.wind.velocity(s.t)),
+            "zones": self.course.to_dict(),
+            "events": list(s.events),
+        }
+
+    def result(self) -> dict[str, Any]:
+        """Exam score, pass/fail, per-skill sub-scores and diagnostics of the attempt so far."""
+        completed = self.done and self.completed
+        metrics = self.metrics
+        if not self.done and not metrics.events["not_completed"]:
+            metrics.count("not_completed")  # stopped from outside (e.g. a duration cap) before the end
+        exam = grade(self.spec.rubric, metrics, self.t, self.optimum_s, self.course.target_radius, completed)
+        return {
+            "scenario": self.spec.id,
+            "spec_version": self.spec.version,
+            "passed": exam.passed,
+            "score": exam.score,
+            "sub_scores": exam.sub_scores,
+            "critical": exam.critical,
+            "deductions": exam.deductions,
+            "time_loss": exam.time_loss,
+            "metrics": metrics.as_dict()
+            | {
+                "time_s": round(self.t, 4),
+                "optimum_s": round(self.optimum_s, 3),
+                "stop_s": round(self.stop_s, 3),
+            },
+            "params": self.params,
+            "seed": self.seed,
+            "sim_s": round(self.t, 4),
+            "course": self.course.to_dict(),
+        }
+
+
+def _with_events(
+    state: CraneState, events: tuple[str, ...], step: str, landed: bool, done: bool
+) -> CraneState:
+    return replace(
+        state, events=events, step=step, landed=landed, machine_active=state.machine_active and not done
+    )
