@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from lab.bus.text import UserError
 from lab.scheduling.bookings import book, resolve_parties
+from lab.scheduling.grid import WeekGrid, parse_clock
 from lab.scheduling.registry import blackouts_between, get_equipment, scenarios_of
-from lab.scheduling.timetable import InstructorInfo, Proposal, StationInfo, WeekGrid, local_slot_range
+from lab.scheduling.timetable import InstructorInfo, Proposal, StationInfo, local_slot_range
 from lab.store.models import (
     BLOCKING_BOOKING_STATUSES,
     Booking,
@@ -40,29 +41,6 @@ TIMETABLE_NOTE = "timetable"
 
 class BadPlanInput(UserError):
     """An instructors file or a proposal file that does not have the expected shape."""
-
-
-def week_grid(
-    monday: date, tz: ZoneInfo, days: int, day_start: str, slots_per_day: int, slot_minutes: int
-) -> WeekGrid:
-    """The grid of the week starting on `monday` (which must be a Monday)."""
-    if monday.weekday() != 0:
-        raise UserError(f"{monday} 不是星期一", f"{monday} is not a Monday")
-    start = _clock(day_start, "day_start")
-    return WeekGrid(
-        monday=datetime.combine(monday, time(0), tzinfo=tz),
-        days=days,
-        slots_per_day=slots_per_day,
-        slot_minutes=slot_minutes,
-        day_start_minutes=start.hour * 60 + start.minute,
-    )
-
-
-def _clock(value: Any, what: str) -> time:
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise BadPlanInput(f"{what} 应为 HH:MM 格式：{value}", f"{what} must be HH:MM: {value}") from None
 
 
 def _subtract(
@@ -148,7 +126,7 @@ def parse_instructors(session: Session, data: Any, grid: WeekGrid) -> list[Instr
                     f"{login}: each available window needs day ({'/'.join(WEEKDAYS[: grid.days])}), from, to",
                 )
             day = grid.monday.date() + timedelta(days=WEEKDAYS.index(window["day"]))
-            begin, end = _clock(window.get("from"), "from"), _clock(window.get("to"), "to")
+            begin, end = parse_clock(window.get("from"), "from"), parse_clock(window.get("to"), "to")
             tz = grid.monday.tzinfo
             available += grid.busy_slots(
                 datetime.combine(day, begin, tzinfo=tz), datetime.combine(day, end, tzinfo=tz)

@@ -25,49 +25,13 @@ from zoneinfo import ZoneInfo
 from ortools.sat.python import cp_model
 
 from lab.bus.text import UserError
+from lab.scheduling.grid import WeekGrid
 
 DEFAULT_WORKERS = 2  # the machines this runs on have 2 cores (§2.4: fewer workers than cores hurts)
 
 
 class TimetableInfeasible(UserError):
     """The required sessions cannot all be placed; the message says which and why when it can."""
-
-
-@dataclass(frozen=True)
-class WeekGrid:
-    """Days × slots of one week, starting on `monday` (local date) at `day_start_minutes`."""
-
-    monday: datetime  # local midnight of the Monday, aware
-    days: int = 5
-    slots_per_day: int = 16
-    slot_minutes: int = 30
-    day_start_minutes: int = 8 * 60
-
-    @property
-    def total_slots(self) -> int:
-        return self.days * self.slots_per_day
-
-    def slot_start(self, slot: int) -> datetime:
-        """The instant a grid slot starts (wall-clock arithmetic in the grid's zone)."""
-        day, index = divmod(slot, self.slots_per_day)
-        minutes = self.day_start_minutes + index * self.slot_minutes
-        tz = self.monday.tzinfo
-        naive = self.monday.replace(tzinfo=None) + timedelta(days=day, minutes=minutes)
-        return naive.replace(tzinfo=tz)
-
-    def busy_slots(self, starts_at: datetime, ends_at: datetime) -> list[tuple[int, int]]:
-        """The grid slots [a, b) that a time range touches, per day (a partly busy slot is busy)."""
-        spans = []
-        slot = timedelta(minutes=self.slot_minutes)
-        for day in range(self.days):
-            first = self.slot_start(day * self.slots_per_day)
-            day_end = first + self.slots_per_day * slot
-            begin, end = max(starts_at, first), min(ends_at, day_end)
-            if begin < end:
-                a = int((begin - first) // slot)
-                b = -int(-(end - first) // slot)  # ceiling
-                spans.append((day * self.slots_per_day + a, day * self.slots_per_day + b))
-        return spans
 
 
 @dataclass(frozen=True)

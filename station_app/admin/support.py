@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lab.bus.text import UserError
 from lab.health.status import Thresholds
-from lab.scheduling.planner import week_grid
-from lab.scheduling.timetable import WeekGrid
+from lab.scheduling.grid import WeekGrid, week_grid
 from lab.store.engine import make_engine, make_session_factory
 from lab.store.migrate import current_revision, head_revision, upgrade
 from station_app.config import Config

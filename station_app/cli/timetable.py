@@ -1,4 +1,6 @@
-"""`shixun timetable`: propose a week's practice timetable with CP-SAT, then accept it into bookings."""
+"""`shixun timetable`: propose a week's practice timetable with CP-SAT, then accept it into bookings.
+
+The planner (and OR-Tools with it) is imported by the handlers, so other commands start fast."""
 
 from __future__ import annotations
 
@@ -8,16 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from lab.bus.text import UserError
-from lab.scheduling.demand import Need, needs_from_estimates, requests_from_needs
-from lab.scheduling.planner import (
-    BadPlanInput,
-    accept,
-    estimates_from_store,
-    parse_instructors,
-    proposal_to_dict,
-    stations_for_week,
-)
-from lab.scheduling.timetable import propose
 from lab.store.types import utc_now
 from station_app.admin.support import admin_settings, parse_day, read_data_file, store_transaction
 from station_app.cli.context import Context
@@ -59,7 +51,10 @@ def _csv(text: str | None) -> list[str]:
     return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
-def _needs_from_file(data: Any) -> list[Need]:
+def _needs_from_file(data: Any) -> list:
+    from lab.scheduling.demand import Need
+    from lab.scheduling.planner import BadPlanInput
+
     if not isinstance(data, list) or not data:
         raise BadPlanInput("需求文件应为非空列表", "the needs file must be a non-empty list")
     needs = []
@@ -78,6 +73,15 @@ def _needs_from_file(data: Any) -> list[Need]:
 
 
 def run_propose(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.scheduling.demand import needs_from_estimates, requests_from_needs
+    from lab.scheduling.planner import (
+        estimates_from_store,
+        parse_instructors,
+        proposal_to_dict,
+        stations_for_week,
+    )
+    from lab.scheduling.timetable import propose
+
     settings = admin_settings(ctx.config)
     grid = settings.grid(parse_day(args.week))
     if bool(args.needs) == bool(args.classes):
@@ -124,6 +128,8 @@ def run_propose(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_accept(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.scheduling.planner import accept
+
     settings = admin_settings(ctx.config)
     proposal = read_data_file(args.proposal)
     with store_transaction(ctx.db_url) as session:

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lab.scheduling.demand import Need, lag, needs_from_estimates, requests_from_needs
+from lab.scheduling.grid import WeekGrid
 from lab.scheduling.timetable import (
     InstructorInfo,
     SessionRequest,
     StationInfo,
     TimetableInfeasible,
-    WeekGrid,
     propose,
 )
 
