@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # headless: never needs a display
 import matplotlib.pyplot as plt
 
 from lab.bus.text import Lang, Text
+from station_app.runtime.debrief import Debrief, adaptation_lines, explanation_lines
 
 # Matplotlib needs a CJK-capable font for the Chinese report; the set-up installs WenQuanYi Micro Hei.
 plt.rcParams["font.sans-serif"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans"]
@@ -46,6 +48,7 @@ class AttemptSection:
     sway: Sequence[tuple[float, float]]  # (t, sway_deg)
     coach_events: Sequence[CoachEventMark]
     passed: bool
+    adapts: Sequence[str] = ()  # how the next attempt changes because of this one
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ class Report:
     title: str
     intro: str
     attempts: Sequence[AttemptSection]
-    skills: dict[str, Sequence[float]] = field(default_factory=dict)  # skill label -> estimate per attempt
+    # skill label -> (θ, sd) before the first attempt and after each one
+    skills: dict[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
 
 
 LABELS = {
@@ -63,10 +67,11 @@ LABELS = {
     "sway": Text("摆角 (°)", "sway (°)"),
     "time": Text("时间 (s)", "time (s)"),
     "events": Text("教练事件", "coach events"),
-    "skills": Text(
-        "各技能估计（成功概率）随尝试变化", "Skill estimates across attempts (success probability)"
-    ),
-    "attempt": Text("尝试", "attempt"),
+    "skills": Text("各技能估计 θ（±1 标准差）随练习变化", "Skill estimates θ (±1 sd) across attempts"),
+    "start": Text("开始前", "before"),
+    "after": Text("第 {n} 次后", "after {n}"),
+    "adapts": Text("下一次练习如何调整", "How the next attempt adapts"),
+    "attempt_n": Text("第 {n} 次练习", "Attempt {n}"),
     "no_events": Text("无教练事件", "no coach events"),
 }
 
@@ -93,6 +98,10 @@ def render_html(report: Report, lang: Lang) -> str:
         parts.extend(f"<li>{_e(line)}</li>" for line in attempt.explanation)
         parts.append("</ul>")
         parts.append(_img(_attempt_figure(attempt, label)))
+        if attempt.adapts:
+            parts.append(f"<h3>{_e(label['adapts'])}</h3><ul>")
+            parts.extend(f"<li>{_e(line)}</li>" for line in attempt.adapts)
+            parts.append("</ul>")
         parts.append("</section>")
     if report.skills:
         parts.append(
@@ -132,12 +141,20 @@ def _attempt_figure(attempt: AttemptSection, label: dict[str, str]) -> plt.Figur
     return figure
 
 
-def _skills_figure(skills: dict[str, Sequence[float]], label: dict[str, str]) -> plt.Figure:
+def _skills_figure(skills: dict[str, Sequence[tuple[float, float]]], label: dict[str, str]) -> plt.Figure:
     figure, axes = plt.subplots(figsize=(8, 3))
-    for name, values in skills.items():
-        axes.plot(range(1, len(values) + 1), values, marker="o", label=name)
-    axes.set_xlabel(label["attempt"])
-    axes.set_ylim(0, 1)
+    count = 0
+    for name, points in skills.items():
+        theta = np.array([p[0] for p in points])
+        sd = np.array([p[1] for p in points])
+        x = np.arange(len(points))
+        axes.plot(x, theta, marker="o", label=name)
+        axes.fill_between(x, theta - sd, theta + sd, alpha=0.12)
+        count = max(count, len(points))
+    axes.set_xticks(range(count))
+    axes.set_xticklabels([label["start"], *(label["after"].format(n=n) for n in range(1, count))])
+    axes.axhline(0.0, color="#888888", linewidth=0.6)
+    axes.set_ylabel("θ")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
@@ -161,3 +178,57 @@ section{border-top:1px solid #ddd;padding-top:1em;margin-top:1.5em}
 table{border-collapse:collapse}th,td{text-align:left;padding:2px 12px 2px 0;font-size:14px}
 .passed{color:#2a7d2a}.failed{color:#c0392b}img{max-width:100%}li{font-size:14px}
 """
+
+
+def debrief_report(debriefs: Sequence[Debrief], title: str, intro: str, lang: Lang) -> Report:
+    """The report of a series of debriefs by one learner: one section per attempt, skills across them."""
+    sections = []
+    for number, d in enumerate(debriefs, start=1):
+        sections.append(
+            AttemptSection(
+                title=LABELS["attempt_n"].get(lang).format(n=number),
+                rows=_rows(d, lang),
+                explanation=explanation_lines(d.explanation, lang),
+                sway=d.sway,
+                coach_events=[
+                    CoachEventMark(
+                        e["onset"],
+                        e["end"] if e["end"] is not None else e["onset"],
+                        e["rule_id"],
+                        e["severity"],
+                    )
+                    for e in d.coach["timeline"]
+                ],
+                passed=d.passed,
+                adapts=adaptation_lines(d.explanation, d.next_plan, lang) if d.next_plan else (),
+            )
+        )
+    skills: dict[str, list[tuple[float, float]]] = {}
+    if debriefs:
+        for skill, estimate in debriefs[0].skills_before.items():
+            skills[skill] = [(estimate["theta"], estimate["sd"])]
+        for d in debriefs:
+            for skill, estimate in d.skills_after.items():
+                skills.setdefault(skill, []).append((estimate["theta"], estimate["sd"]))
+    return Report(title=title, intro=intro, attempts=sections, skills=skills)
+
+
+def _rows(d: Debrief, lang: Lang) -> list[tuple[str, str]]:
+    r = d.result
+    t = lambda zh, en: Text(zh, en).get(lang)  # noqa: E731
+    rows = [
+        (t("学员", "learner"), d.learner),
+        (t("工位 / 预约", "station / booking"), f"{d.station} — {d.booking.get(lang)}"),
+        (t("操作者", "operator"), d.operator),
+        (t("姿态来源", "pose input"), d.poses.get(lang)),
+        (t("得分", "score"), f"{r['score']:.1f} / 100"),
+        (t("预测通过率", "predicted pass"), f"{d.predicted_success:.0%}"),
+        (t("用时", "time"), f"{r['sim_s']:.1f} s"),
+        (t("分项得分", "sub-scores"), ", ".join(f"{k} {v:.2f}" for k, v in r["sub_scores"].items())),
+        (t("严重错误", "critical errors"), ", ".join(r["critical"]) or "—"),
+        (t("扣分", "deductions"), ", ".join(f"{k} −{v:g}" for k, v in r["deductions"].items()) or "—"),
+        (t("注入故障", "injected faults"), ", ".join(r["params"].get("faults") or []) or "—"),
+        (t("REBA 最高", "REBA max"), str(d.coach["reba_max"])),
+        (t("录制（关键点与状态，无图像）", "recording (keypoints and state, no pixels)"), d.recording or "—"),
+    ]
+    return rows

@@ -54,12 +54,7 @@ class Debrief:
         r, e = self.result, self.explanation
         say = lambda zh, en: Text(zh=zh, en=en).get(lang)  # noqa: E731
         verdict = say("通过", "PASSED") if self.passed else say("未通过", "FAILED")
-        out = [
-            e["summary"][lang],
-            e["focus"]["text"][lang],
-            e["target_text"][lang],
-            *(f"  {p['text'][lang]}" for p in e["parameters"]),
-        ]
+        out = explanation_lines(e, lang)
         faults = r["params"].get("faults") or []
         out.append(
             say(
@@ -101,6 +96,16 @@ class Debrief:
         for part in self.skipped:
             out.append(say(f"已跳过：{part['zh']}", f"skipped: {part['en']}"))
         return out
+
+
+def explanation_lines(explanation: dict[str, Any], lang: Lang) -> list[str]:
+    """The generator's explanation: summary, focus, target, then each parameter with its rules."""
+    e = explanation
+    lines = [e["summary"][lang], e["focus"]["text"][lang], e["target_text"][lang]]
+    for p in e["parameters"]:
+        rules = "; ".join(r[lang] for r in p["rule_text"])
+        lines.append(f"  {p['text'][lang]}" + (f" [{rules}]" if rules else ""))
+    return lines
 
 
 def adaptation_lines(before: dict[str, Any], after: dict[str, Any], lang: Lang) -> list[str]:

@@ -8,7 +8,6 @@ and coach events are sent; this module has no path for pixels.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from lab.bus.envelope import Envelope
 from lab.bus.sockets import Publisher
 from lab.bus.topics import Kind, Topic, frame
-from lab.recording.mcap_io import NS, SessionWriter
+from lab.recording.mcap_io import SessionWriter
 
 
 class SessionOutput:
@@ -32,7 +31,7 @@ class SessionOutput:
         self.station, self.session = station, session
         self.publisher = publisher
         self.recording_path = recording_path
-        self._writer = _Recording(recording_path, station, session) if recording_path else None
+        self._writer = SessionWriter(recording_path, station, session) if recording_path else None
         self._seq: dict[Kind, int] = {}
         self._wall0, self._mono0 = time.time(), time.monotonic()
         self.sent: dict[str, int] = {}
@@ -66,22 +65,3 @@ class SessionOutput:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-
-class _Recording(SessionWriter):
-    """`SessionWriter` writing the same bytes without `dataclasses.asdict`, which deep-copies every
-    landmark list (about 4 ms per pose frame, the largest cost of a headless session). To be dropped
-    once `lab.recording.mcap_io.SessionWriter.write` builds its dict shallowly (requested)."""
-
-    def write(self, kind: Kind, envelope: Envelope) -> None:
-        if kind not in self._channels:
-            raise ValueError(f"{kind.value} is not recorded")
-        log_time = int(envelope.t_wall * NS)
-        data = {name: getattr(envelope, name) for name in envelope.__dataclass_fields__}
-        self._writer.add_message(
-            self._channels[kind],
-            log_time=log_time,
-            publish_time=log_time,
-            data=json.dumps(data, ensure_ascii=False).encode(),
-            sequence=envelope.seq & 0xFFFFFFFF,
-        )

@@ -66,6 +66,7 @@ class SessionSettings:
     signal_set: str | None = None  # hand-signal standard for the coach (and the signal operator)
     recordings_dir: Path | None = None  # None: no recording
     clips_dir: Path | None = None  # where clips would be; checked empty when they may not be kept
+    clip_retention_days: int = 0  # 0: clips are never kept, whatever the consent
     generator_seed: int | None = None
     preview_next: bool = True
 
@@ -168,6 +169,11 @@ class StationSession:
     @property
     def done(self) -> bool:
         return self._run is not None and self._run.scene.done
+
+    @property
+    def limit_s(self) -> float | None:
+        """The latest session time the attempt can run to (the examiner's stop time)."""
+        return None if self._run is None else float(self._run.scene.stop_s)
 
     @property
     def state(self) -> Any:
@@ -287,7 +293,7 @@ class StationSession:
             run.output.emit(Kind.EVENTS, event.end or event.onset, event.to_dict(), type="coach.end")
 
     def _privacy_check(self, prepared: PreparedAttempt, recording: Path | None) -> dict[str, Any]:
-        """Without clip consent no image or video of the learner may be on disk after the session.
+        """Without clip consent (or with clip retention 0) no image or video may be on disk after a session.
 
         This runtime never writes pixels; the check proves it for the session's recording and clip
         folder, and deletes anything found there (reported, so a faulty component is noticed).
@@ -295,11 +301,12 @@ class StationSession:
         roots = [recording] if recording is not None else []
         if self.settings.clips_dir is not None:
             roots.append(files.clip_dir(self.settings.clips_dir, prepared.session_id))
-        found = [] if prepared.clips_allowed else find_media_files(roots)
+        clips_allowed = prepared.clips_allowed and self.settings.clip_retention_days > 0
+        found = [] if clips_allowed else find_media_files(roots)
         files.remove(found)
         return {
             "video_streamed": False,
-            "clips_allowed": prepared.clips_allowed,
+            "clips_allowed": clips_allowed,
             "media_files_removed": [str(p) for p in found],
         }
 
