@@ -1,21 +1,21 @@
 """The edge-box worker: pose frames from a camera, published on the bus, with heartbeats.
 
 Only keypoints leave the box (DESIGN.md, "Security and privacy"); the worker has no code path that
-publishes pixels. Heartbeats carry fps, capture-to-pose latency percentiles, dropped frames, camera
-state and CPU load, once per interval, also while the camera is away (the grabber keeps retrying).
+publishes pixels. Heartbeats go to `heartbeat/<station>/-` once per interval, also while the camera is
+away (the grabber keeps retrying), with the metrics `lab.health.status` judges: `fps` and
+`dropped_frames` over the interval, `latency_ms` (capture-to-pose p95), `cpu_percent`, `disk_free_gb`,
+plus the camera's state.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
 import time
 from dataclasses import dataclass
 
 from lab.bus.sockets import Publisher
-from lab.bus.topics import Kind, Topic
+from lab.bus.topics import NO_SESSION, Kind, Topic
 from vision.pipeline import PoseStream
-
-DEGRADED_FPS = 10.0
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,10 @@ class EdgeWorker:
         self.stream = stream
         self.publisher = publisher
         self.pose_topic = Topic(Kind.POSE, identity.station, identity.session)
-        self.heartbeat_topic = Topic(Kind.HEARTBEAT, identity.station, identity.session)
+        self.heartbeat_topic = Topic(Kind.HEARTBEAT, identity.station, NO_SESSION)
         self.heartbeat_s = heartbeat_s
         self._next_heartbeat = 0.0
+        self._last_beat = (time.monotonic(), 0, 0)  # time, frames, dropped at the previous heartbeat
         self.heartbeats_sent = 0
         stream.on_idle = self.maybe_heartbeat
 
@@ -64,26 +65,23 @@ class EdgeWorker:
     def heartbeat_body(self) -> dict[str, object]:
         stats = self.stream.stats
         camera = self.stream.camera_status
+        now = time.monotonic()
+        last_time, last_frames, last_dropped = self._last_beat
+        self._last_beat = (now, stats.frames, stats.dropped)
+        elapsed = now - last_time
         connected = camera is None or camera.connected
-        fps = round(stats.fps, 2)
-        if not connected:
-            status = "error"
-        elif fps < DEGRADED_FPS and stats.frames > 0 and self.stream.live:
-            status = "degraded"
-        else:
-            status = "ok"
         return {
             "device": "edge",
-            "status": status,
             "source": self.stream.description,
             "backend": self.stream.backend_name,
+            "fps": round((stats.frames - last_frames) / elapsed, 2) if elapsed > 0 else 0.0,
+            "latency_ms": stats.latency_percentiles()["p95"],
+            "latency_p50_ms": stats.latency_percentiles()["p50"],
+            "dropped_frames": stats.dropped - last_dropped,
             "frames": stats.frames,
-            "fps": fps,
-            "latency_ms": stats.latency_percentiles(),
-            "dropped": stats.dropped,
+            "cpu_percent": round(stats.cpu_load() * 100, 1),
+            "disk_free_gb": round(shutil.disk_usage("/").free / 1e9, 2),
             "camera_connected": connected,
             "camera_error": None if camera is None else camera.last_error,
             "reconnects": 0 if camera is None else camera.reconnects,
-            "cpu_process": stats.cpu_load(),
-            "cpu_load_1m": round(os.getloadavg()[0] / (os.cpu_count() or 1), 3),
         }

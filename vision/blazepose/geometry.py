@@ -45,7 +45,7 @@ class Detection:
 
 
 def sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(values, -SCORE_CLIP, SCORE_CLIP)))
+    return 1.0 / (1.0 + np.exp(-np.clip(values.astype(np.float64), -SCORE_CLIP, SCORE_CLIP)))
 
 
 def ssd_anchor_centers(input_size: int = DETECTOR_SIZE) -> np.ndarray:

@@ -1,0 +1,65 @@
+"""`shixun edge run`: the headless edge-box worker (camera -> poses -> bus, with heartbeats)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+import zmq
+
+from lab.bus.security import CurveClient, CurveKeys
+from lab.bus.sockets import Publisher
+from lab.bus.text import UserError
+from lab.bus.topics import NO_SESSION, check_id
+from station_app.cli.context import Context
+from station_app.cli.vision import add_source_arguments, pipeline_settings
+from vision.edge import EdgeIdentity, EdgeWorker
+from vision.pipeline import PoseStream
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("edge", help="edge-box pose worker")
+    commands = parser.add_subparsers(dest="edge_command", metavar="COMMAND", required=True)
+    run = commands.add_parser("run", help="publish pose frames and heartbeats on the bus (keypoints only)")
+    add_source_arguments(run)
+    run.add_argument("--station", required=True, help="station id this camera belongs to")
+    run.add_argument("--session", default=NO_SESSION, help="session id (default: none)")
+    run.add_argument("--endpoint", help="lab server to publish to (default: bus.lab_server)")
+    run.add_argument("--heartbeat", type=float, default=1.0, metavar="S", help="seconds between heartbeats")
+    run.add_argument(
+        "--key", metavar="FILE", help="this box's CURVE key (.key_secret) for a secured lab server"
+    )
+    run.add_argument("--server-key", metavar="FILE", help="the lab server's public CURVE key (.key)")
+    run.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace, ctx: Context) -> int:
+    identity = EdgeIdentity(check_id(args.station, "station"), check_id(args.session, "session"))
+    if not args.heartbeat > 0:
+        raise UserError("--heartbeat 应为正数", "--heartbeat must be a positive number")
+    if bool(args.key) != bool(args.server_key):
+        raise UserError("--key 与 --server-key 需同时给出", "--key and --server-key must be given together")
+    curve = None
+    if args.key:
+        curve = CurveClient(CurveKeys.load(args.key), CurveKeys.load(args.server_key).public)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop
+    stream = PoseStream(args.source, pipeline_settings(args, ctx), stop=stop, realtime_replay=args.realtime)
+    context = zmq.Context()
+    publisher = Publisher(context, args.endpoint or ctx.config.get("bus", "lab_server"), curve=curve)
+    worker = EdgeWorker(stream, publisher, identity, heartbeat_s=args.heartbeat)
+    ctx.say(
+        f"边缘节点：{stream.description} → {publisher.endpoint}（仅关键点）",
+        f"edge node: {stream.description} -> {publisher.endpoint} (keypoints only)",
+    )
+    try:
+        sent = worker.run(max_frames=args.max_frames)
+    finally:
+        stream.close()
+        publisher.close()
+        context.term()
+        signal.signal(signal.SIGTERM, previous)
+    summary = {"frames_published": sent, "heartbeats": worker.heartbeats_sent, **stream.stats.summary()}
+    ctx.result(summary, f"{sent} pose frames and {worker.heartbeats_sent} heartbeats published")
+    return 0
