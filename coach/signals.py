@@ -1,8 +1,9 @@
 """Crane hand signals: selectable signal sets (data), recognised over time windows with a confidence.
 
 A signal is a static arm posture x a motion primitive over a window (shared/reference/hand_signals.md
-§4.5): the posture must hold over the last `POSTURE_WINDOW_S`, the motion is read from the wrist's
-path over the last `MOTION_WINDOW_S`. Confidence = posture fraction x motion strength (x a cap where the
+§4.5): the posture must hold over the signal's `hold_s` (0.5 s as §4.5 advises; emergency stop has the
+shortest), the motion is read from the wrist's path over the last `MOTION_WINDOW_S` while the posture
+held. Confidence = posture fraction x motion strength (x a cap where the
 standard relies on fingers or palm the pose model cannot see). Each recognised signal is an event with
 onset and end; the crane's operator mapping (sim/operators/) turns its `name` into a command.
 Directions (left/right, forward/backward) are from the operator's (the camera's) position, as GB 5082
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -28,7 +29,8 @@ from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
 from vision.landmarks import Landmark as L
 
-POSTURE_WINDOW_S = 0.4
+MALFORMED_HOLD_S = 0.5
+DEBOUNCE_S = 0.2  # a signal must be recognised this long: no blips while arms move between signals
 MOTION_WINDOW_S = 1.5
 ARMS = {
     "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
@@ -165,13 +167,13 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
     if kind == "static":
         spread = float(np.max(np.ptp(path, axis=0)))
         return 1.0 if spread < 0.15 else max(0.0, 1.0 - (spread - 0.15) / 0.15)
-    if kind in ("oscillate_forward", "oscillate_lateral"):  # a sweep is a motion, not jitter: >= 15 cm
+    if kind in ("oscillate_forward", "oscillate_lateral"):  # a swing of a straight arm: 25 cm is a clear one
         axis, other = (2, 0) if kind == "oscillate_forward" else (0, 2)
         x = path[:, axis]
         amplitude = float(np.ptp(x))
-        if float(np.ptp(path[:, other])) > 0.7 * amplitude:  # the motion must run along this axis
+        if amplitude < 0.12 or float(np.ptp(path[:, other])) > 0.7 * amplitude:  # along this axis, not jitter
             return 0.0
-        return min(1.0, amplitude / 0.15) * min(1.0, _reversals(x, 0.05) / 1.0)
+        return min(1.0, amplitude / 0.25) * min(1.0, _reversals(x, 0.05) / 1.0)
     if kind == "circle":
         lateral, forward = path[:, 0], path[:, 2]
         a, b = float(np.ptp(lateral)), float(np.ptp(forward))
@@ -194,7 +196,7 @@ class SignalDef:
     motion: str
     arm: str  # "either", "both", "left", "right"
     title: Text
-    hold_s: float = 0.3
+    hold_s: float = 0.5  # the posture must hold over this window
     cap: float = 1.0  # < 1 where the standard relies on fingers/palm the pose cannot see
     direction: str = ""  # "lateral" -> trolley_left/right, "depth" -> bridge_forward/backward
 
@@ -207,9 +209,9 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     # GB/T 5082-2019 (replaced GB 5082-85); the figures follow GB 5082-85 §2.1.1 (hand_signals.md §4.3).
     "gb5082": (
         SignalDef(
-            "emergency_stop", "chest_forearm", "sweep_out", "both", _t("紧急停止", "emergency stop"), 0.1
+            "emergency_stop", "chest_forearm", "sweep_out", "both", _t("紧急停止", "emergency stop"), 0.25
         ),
-        SignalDef("stop", "chest_forearm", "sweep_out", "either", _t("停止", "stop"), 0.2),
+        SignalDef("stop", "chest_forearm", "sweep_out", "either", _t("停止", "stop"), 0.4),
         SignalDef("ready", "up", "static", "either", _t("预备", "ready"), 1.0, cap=0.9),
         SignalDef("hoist", "forearm_up_side", "static", "either", _t("吊钩上升", "hook up"), 0.5, cap=0.8),
         SignalDef("lower", "down_out", "static", "either", _t("吊钩下降", "hook down"), 0.5, cap=0.8),
@@ -219,7 +221,7 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
             "sweep_down",
             "either",
             _t("吊钩水平移动", "hook horizontal"),
-            0.2,
+            0.4,
             0.8,
             "lateral",
         ),
@@ -227,18 +229,18 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     # ASME B30.5 / OSHA 1926 Subpart CC App. A, travel signals as ASME B30.2 (hand_signals.md §4.2).
     "asme_b30": (
         SignalDef(
-            "emergency_stop", "side_level", "oscillate_forward", "both", _t("紧急停止", "emergency stop"), 0.1
+            "emergency_stop", "side_level", "oscillate_forward", "both", _t("紧急停止", "emergency stop"), 0.25
         ),
-        SignalDef("stop", "side_level", "oscillate_forward", "either", _t("停止", "stop"), 0.2, cap=0.9),
-        SignalDef("hoist", "forearm_up", "circle", "either", _t("起升", "hoist"), 0.3, cap=0.9),
-        SignalDef("lower", "down_held_out", "circle", "either", _t("下降", "lower"), 0.3, cap=0.9),
+        SignalDef("stop", "side_level", "oscillate_forward", "either", _t("停止", "stop"), cap=0.9),
+        SignalDef("hoist", "forearm_up", "circle", "either", _t("起升", "hoist"), cap=0.9),
+        SignalDef("lower", "down_held_out", "circle", "either", _t("下降", "lower"), cap=0.9),
         SignalDef(
             "trolley",
             "side_level",
             "oscillate_lateral",
             "either",
             _t("小车运行", "trolley travel"),
-            0.3,
+            0.5,
             0.8,
             "lateral",
         ),
@@ -248,7 +250,7 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
             "oscillate_forward",
             "either",
             _t("大车运行", "bridge travel"),
-            0.3,
+            0.5,
             0.8,
             "depth",
         ),
@@ -256,11 +258,11 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     # EU Directive 92/58/EEC Annex IX gestural signals (hand_signals.md §4.4): the right arm signals.
     "eu_92_58": (
         SignalDef(
-            "emergency_stop", "up", "static", "both", _t("危险/紧急停止", "danger / emergency stop"), 0.1
+            "emergency_stop", "up", "static", "both", _t("危险/紧急停止", "danger / emergency stop"), 0.25
         ),
-        SignalDef("stop", "up", "static", "right", _t("停止", "stop"), 0.3, cap=0.9),
-        SignalDef("hoist", "up", "circle", "right", _t("起升", "raise"), 0.3, cap=0.9),
-        SignalDef("lower", "down_held_out", "circle", "right", _t("下降", "lower"), 0.3, cap=0.9),
+        SignalDef("stop", "up", "static", "right", _t("停止", "stop"), cap=0.9),
+        SignalDef("hoist", "up", "circle", "right", _t("起升", "raise"), cap=0.9),
+        SignalDef("lower", "down_held_out", "circle", "right", _t("下降", "lower"), cap=0.9),
         SignalDef("attention", "side_level", "static", "both", _t("开始/注意", "start / attention"), 0.5),
         SignalDef(
             "trolley",
@@ -268,14 +270,14 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
             "oscillate_lateral",
             "either",
             _t("左右移动", "move left/right"),
-            0.3,
+            0.5,
             0.9,
             "lateral",
         ),
     ),
 }
 SIGNAL_SETS["iso16715"] = SIGNAL_SETS["gb5082"]  # GB/T 5082-2019 mirrors ISO 16715:2014 (verify), §4.1
-RECOGNISE = Timing(enter=0.6, exit=0.5, min_duration=0.0, min_clear=0.3, cooldown=0.5)
+RECOGNISE = Timing(enter=0.6, exit=0.5, min_duration=DEBOUNCE_S, min_clear=0.3, cooldown=0.5)
 
 
 def command_name(signal: SignalDef, arm: ArmState) -> str:
@@ -302,12 +304,14 @@ class SignalRecogniser:
         self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str]]]] = {
             side: deque() for side in ARMS
         }
-        self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=s.hold_s)) for s in self.signals}
+        self._gates = {s.name: Gate(RECOGNISE) for s in self.signals}
+        self._windows = sorted({s.hold_s for s in self.signals} | {MALFORMED_HOLD_S}, reverse=True)
         self._open: dict[str, CoachEvent] = {}
         self._malformed_gates = {"not_level": Gate(RECOGNISE), "wrong_hand": Gate(RECOGNISE)}
         self._malformed_open: dict[str, CoachEvent] = {}
         self._cache: dict[tuple[str, ...], float] = {}  # per frame: (side, motion, posture) -> strength
-        self._fractions: dict[str, dict[str, float]] = {side: {} for side in ARMS}
+        # Per arm and posture window: the fraction of the window in which each posture held.
+        self._fractions: dict[tuple[str, float], dict[str, float]] = {}
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
         arms = arm_states(f)
@@ -355,37 +359,53 @@ class SignalRecogniser:
         self._malformed(f, arms, step_id, started, ended)
         return started, ended
 
-    def _posture_fraction(self, side: str, posture: str) -> float:
-        return self._fractions[side].get(posture, 0.0)
+    def _posture_fraction(self, side: str, posture: str, window: float) -> float:
+        return self._fractions[side, window].get(posture, 0.0)
 
     def _count_postures(self) -> None:
-        """Per arm, the fraction of the posture window in which each posture held."""
+        """One pass back through each arm's history, snapshotting the counts at each window's start."""
         for side, history in self._history.items():
-            since = history[-1][0] - POSTURE_WINDOW_S
+            now = history[-1][0]
             counts: Counter[str] = Counter()
             n = 0
+            pending = list(self._windows)  # longest first
             for entry in reversed(history):
-                if entry[0] < since:
+                while pending and entry[0] < now - pending[-1]:
+                    self._fractions[side, pending.pop()] = {k: c / n for k, c in counts.items()} if n else {}
+                if not pending:
                     break
                 counts.update(entry[4])
                 n += 1
-            self._fractions[side] = {name: c / n for name, c in counts.items()}
+            for window in pending:
+                self._fractions[side, window] = {k: c / n for k, c in counts.items()} if n else {}
 
-    def _motion(self, side: str, motion: str, posture: str) -> float:
-        """Motion strength of the wrist path while the arm held `posture` (not while getting there)."""
-        key = (side, motion, posture)
+    def _motion(self, side: str, motion: str, posture: str, window: float) -> float:
+        """Motion strength of the wrist path.
+
+        A movement is read while the arm held `posture` over the motion window (not while getting
+        there); stillness is read over the whole hold window (a swinging arm passing through the
+        posture is not still).
+        """
+        key = (side, motion, posture, window)
         if key not in self._cache:
-            path = np.array([h[1:4] for h in self._history[side] if posture in h[4]])
+            history = self._history[side]
+            if motion == "static":
+                since = history[-1][0] - window
+                path = np.array([h[1:4] for h in history if h[0] >= since])
+            else:
+                path = np.array([h[1:4] for h in history if posture in h[4]])
             self._cache[key] = motion_strength(motion, path) if len(path) >= 5 else 0.0
         return self._cache[key]
 
     def _confidence(self, signal: SignalDef, arm: str, posture: str | None = None) -> tuple[float, str]:
         """Best confidence over the arms the signal allows, and which arm gave it."""
+        window = MALFORMED_HOLD_S if posture else signal.hold_s
         posture = posture or signal.posture
         scores = {}
         for side in ARMS:
-            held = self._posture_fraction(side, posture)
-            scores[side] = held * self._motion(side, signal.motion, posture) * signal.cap if held else 0.0
+            held = self._posture_fraction(side, posture, window)
+            moving = self._motion(side, signal.motion, posture, window) if held else 0.0
+            scores[side] = held * moving * signal.cap
         if arm == "both":
             return min(scores.values()), "both"
         if arm in ARMS:

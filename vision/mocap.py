@@ -148,6 +148,23 @@ class Clip:
         return out
 
 
+def standing(seconds: float = 1.0) -> Clip:
+    """A person standing at ease (walk clip's first root pose, legs straight, arms hanging at the sides).
+
+    The base for hand-signal sequences: a signaller stands still; jitter comes from `Noise`.
+    """
+    pose = Clip.load("walk").sample(0.0)
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        for joint in ("hip", "ankle"):
+            pose[joint_slice(f"{side}_{joint}")] = (1.0, 0.0, 0.0, 0.0)
+        pose[joint_slice(f"{side}_knee")] = 0.0
+        pose[joint_slice(f"{side}_shoulder")] = quat_wxyz((1, 0, 0), sign * 6.0)
+        pose[joint_slice(f"{side}_elbow")] = 0.15
+    pose[joint_slice("chest")] = (1.0, 0.0, 0.0, 0.0)
+    pose[joint_slice("neck")] = (1.0, 0.0, 0.0, 0.0)
+    return Clip(name="standing", poses=np.stack([pose, pose]), times=np.array([0.0, seconds]))
+
+
 def _quaternion_slots() -> list[int]:
     slots, index = [3], 7
     for _, _, width in _CLIP_LAYOUT:

@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
     e.add_argument("--signals", metavar="STANDARD", choices=sorted(SIGNAL_SETS), help="hand-signal set")
     e.add_argument("--reference", metavar="FILE", help="pose stream of an instructor's demonstration")
     e.add_argument("--context", metavar="FILE", help="JSON: steps, machine_active, danger_zones, reba inputs")
+    e.add_argument(
+        "--thresholds", metavar="FILE", help='JSON {rule_id: {"enter": deg, "exit": deg, ...}} for a class'
+    )
     e.add_argument("--out", metavar="FILE", help="also write the full result as JSON to FILE")
     e.add_argument("--no-frames", action="store_true", help="leave the per-frame REBA out of the output")
     e.set_defaults(handler=run)
@@ -101,8 +104,25 @@ class ContextTimeline:
         )
 
 
+def _thresholds(path: str) -> dict[str, dict[str, float]]:
+    data = _read_json(path)
+    ok = isinstance(data, dict) and all(
+        isinstance(v, dict)
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v.values())
+        for v in data.values()
+    )
+    if not ok:
+        raise UserError(
+            f"{path}：阈值应为 {{规则: {{名称: 数值}}}}",
+            f"{path}: thresholds must be {{rule: {{name: number}}}}",
+        )
+    return {rule: {k: float(x) for k, x in values.items()} for rule, values in data.items()}
+
+
 def _config(args: argparse.Namespace, timeline: ContextTimeline | None) -> CoachConfig:
     kwargs: dict[str, Any] = {"signal_set": args.signals}
+    if args.thresholds:
+        kwargs["thresholds"] = _thresholds(args.thresholds)
     if args.rules:
         kwargs["rules"] = tuple(r.strip() for r in args.rules.split(",") if r.strip())
     if args.scenario:

@@ -41,3 +41,20 @@ def test_bad_context_and_rules_are_user_errors(tmp_path, capsys):
     assert "reba.load_kg" in capsys.readouterr().err
     assert main(["coach", "eval", "--input", str(poses), "--rules", "nope"]) == 2
     assert "unknown coach rule" in capsys.readouterr().err
+
+
+def test_thresholds_per_class(tmp_path, capsys, walk, humanoid):
+    episode = mocap.Episode("stooped_lift", 1.0, 3.0, mocap.straight_knee_lift(60))
+    rec = mocap.render(walk, 4.0, camera=mocap.Camera(yaw_deg=60), episodes=[episode], humanoid=humanoid)
+    poses = tmp_path / "poses.jsonl"
+    rec.write(poses)
+    lenient = tmp_path / "t.json"
+    lenient.write_text(json.dumps({"ergo.stooped_lift": {"enter": 75, "exit": 65}}))
+    assert (
+        main(["--json", "coach", "eval", "--input", str(poses), "--no-frames", "--thresholds", str(lenient)])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["events"] == []
+    lenient.write_text(json.dumps({"ergo.stooped_lift": {"enter": "high"}}))
+    assert main(["coach", "eval", "--input", str(poses), "--thresholds", str(lenient)]) == 2
+    assert "thresholds must be" in capsys.readouterr().err
