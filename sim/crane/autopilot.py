@@ -120,6 +120,7 @@ class AutopilotOperator:
         self.pause_until = -1.0
         self.settled_since: float | None = None
         self.latency = self.c["drive_latency_s"]
+        self.periods: dict[float, float] = {}
         g = scene.geometry
         clearance = scene.course.highest_obstacle + self.traits.clearance_m if scene.course.obstacles else 0.6
         self.travel_rope = max(g.min_rope + 0.2, g.rope_for_bottom(clearance))
@@ -141,7 +142,11 @@ class AutopilotOperator:
         return seen
 
     def _period(self, rope: float) -> float:
-        return self.scene.geometry.pendulum_period(rope) * (1 + self.traits.period_error)
+        """The operator's estimate of the sway period at this rope length (memoised per centimetre)."""
+        key = round(rope, 2)
+        if key not in self.periods:
+            self.periods[key] = self.scene.geometry.pendulum_period(key) * (1 + self.traits.period_error)
+        return self.periods[key]
 
     def _damping(self, seen: CraneState) -> tuple[float, float]:
         """Sway feedback, lever units: move the pivot towards the swinging load."""

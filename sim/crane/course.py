@@ -6,6 +6,7 @@ Modelled on the NCCCO overhead practical "corridor with obstruction and right an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +78,7 @@ def rect_gap(a: Rect, b: Rect) -> float:
     """Distance between two axis-aligned rectangles (0 when they overlap)."""
     dx = max(0.0, a[0] - b[2], b[0] - a[2])
     dy = max(0.0, a[1] - b[3], b[1] - a[3])
-    return float(np.hypot(dx, dy))
+    return math.hypot(dx, dy)
 
 
 def generate_course(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,14 +27,15 @@ from sim.crane.shaping import plan_move
 from sim.crane.wind import Gust, Wind, drag_force
 from sim.operators.command import Command
 
-CONTROL_HZ = 30
-SUBSTEPS = 2  # physics runs at 60 Hz; 30 Hz control keeps a full attempt far above real time
+CONTROL_HZ = 20
+SUBSTEPS = 3  # physics runs at 60 Hz; 20 Hz control keeps a full attempt far above real time
 DT = 1.0 / CONTROL_HZ
 BRIDGE, TROLLEY, SWING_X, SWING_Y, ROPE, HOOK, LOAD = 0, 1, 2, 3, 4, 4, 5  # joint / link indices
 # SWING_X turns about the y axis (the load swings along x); SWING_Y turns about x (swing along y).
 APPROACH_RADIUS_M = 1.5  # lowering within this of the target starts the "lower" step
 CHECK_TIME_S = 2.0  # the pre-lift check in the reference time
 SLOW_LOWER_HEIGHT_M = 0.4  # the reference lowers the last part at the slowest notch
+LIFT_OFF_M = 0.05  # a landed load counts as lifted again only this far above the floor (contact flickers)
 STEP_IDS = ("pre_lift_check", "hoist", "travel", "lower", "set_down")
 
 
@@ -294,7 +295,7 @@ class CraneScene:
     # --- stepping ------------------------------------------------------------------------------------
 
     def step(self, command: Command) -> CraneState:
-        """Advance one control step (1/30 s) under `command`; returns the new state."""
+        """Advance one control step (1/CONTROL_HZ s) under `command`; returns the new state."""
         if self.done:
             return self.state
         cid, st, t = self.client, self.state, self.t
@@ -499,7 +500,7 @@ class CraneScene:
             elif self.step_id != "pre_lift_check":
                 self._event("load_ground", events)
             self._contact_since = self.t
-        elif not floor_touch and self._landed:
+        elif not floor_touch and self._landed and self._load_bottom(now) > LIFT_OFF_M:
             self._landed = False
             self._contact_since = None
             if self.step_id == "set_down":
@@ -511,6 +512,12 @@ class CraneScene:
                 self._event("outside_target", events)
             events.append("set_down")
             self._finish(events, None)
+
+    def _load_bottom(self, state: CraneState) -> float:
+        """Lowest point of the (slightly tilted) load above the floor, m."""
+        g = self.geometry
+        tilt = math.radians(state.sway_deg)
+        return state.load[2] - (g.load_height * math.cos(tilt) + g.load_side * math.sin(tilt)) / 2
 
     def _event(self, event: str, events: list[str]) -> None:
         self.metrics.count(event)
@@ -591,6 +598,24 @@ class CraneScene:
 def _with_events(
     state: CraneState, events: tuple[str, ...], step: str, landed: bool, done: bool
 ) -> CraneState:
-    return replace(
-        state, events=events, step=step, landed=landed, machine_active=state.machine_active and not done
+    """The step's state with what judging it added (a plain constructor call: this runs every step)."""
+    s = state
+    return CraneState(
+        s.t,
+        step,
+        s.bridge_x,
+        s.trolley_y,
+        s.rope_m,
+        s.bridge_v,
+        s.trolley_v,
+        s.hoist_v,
+        s.hook,
+        s.load,
+        s.load_velocity,
+        s.sway_x_deg,
+        s.sway_y_deg,
+        s.sway_deg,
+        landed,
+        s.machine_active and not done,
+        events,
     )

@@ -29,11 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def read_params(text: str | None) -> dict[str, Any] | None:
-    """`--params` as inline JSON (starts with `{`) or a path to a JSON file."""
+    """`--params` as inline JSON (starts with `{` or `[`) or a path to a JSON file."""
     if text is None:
         return None
     source = "--params"
-    if not text.lstrip().startswith("{"):
+    if not text.lstrip().startswith(("{", "[")):
         path = Path(text)
         try:
             text = path.read_text(encoding="utf-8")
