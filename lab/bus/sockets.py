@@ -176,13 +176,18 @@ class Receiver:
 
     def recv(self, timeout_ms: int = 1000) -> Message | None:
         """The next valid message, or None when none arrived within `timeout_ms`."""
-        remaining = timeout_ms
-        while self.socket.poll(remaining, zmq.POLLIN):
-            remaining = 0
-            message = self.parse(self.socket.recv())
+        waited = False
+        while True:
+            try:
+                data = self.socket.recv(zmq.NOBLOCK)  # no poll() per message while data is queued
+            except zmq.Again:
+                if waited or not self.socket.poll(timeout_ms, zmq.POLLIN):
+                    return None
+                waited = True
+                continue
+            message = self.parse(data)
             if message is not None:
                 return message
-        return None
 
     def parse(self, data: bytes) -> Message | None:
         """Validate one received frame; counts it as received or as dropped (with the reason)."""

@@ -14,6 +14,7 @@ not contain "/" or " ", so the prefix `pose/st01/s1 ` matches exactly one topic.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -84,7 +85,13 @@ def split_frame(data: bytes) -> tuple[Topic, bytes]:
     head, sep, payload = data.partition(SEPARATOR)
     if not sep:
         raise BadTopic("消息缺少主题", "message has no topic")
+    return _parse_head(head), payload
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_head(head: bytes) -> Topic:
+    """Cached: a lab has a few hundred live topics, and relays parse one per message."""
     try:
-        return Topic.parse(head.decode("ascii")), payload
+        return Topic.parse(head.decode("ascii"))
     except UnicodeDecodeError:
         raise BadTopic("主题不是 ASCII", "topic is not ASCII") from None

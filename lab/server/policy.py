@@ -60,11 +60,6 @@ class Invitation:
         revoked = self.revoked_at is not None and self.revoked_at <= now
         return self.valid_from <= now < self.valid_until and not revoked
 
-    def covers(self, session: SessionFacts) -> bool:
-        return self.session == session.session or (
-            self.learner_id is not None and self.learner_id == session.learner_id
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class SessionFacts:
@@ -81,14 +76,27 @@ class AccessFacts:
 
     sessions: Mapping[str, SessionFacts] = field(default_factory=dict)
     invitations: tuple[Invitation, ...] = ()
-    by_mentor: Mapping[int, tuple[Invitation, ...]] = field(init=False, repr=False, compare=False)
+    _index: Mapping[tuple[int, str, object], tuple[Invitation, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # decide() runs for every subscription on every refresh: look invitations up, don't scan them
-        index: dict[int, list[Invitation]] = {}
+        index: dict[tuple[int, str, object], list[Invitation]] = {}
         for invitation in self.invitations:
-            index.setdefault(invitation.mentor_id, []).append(invitation)
-        object.__setattr__(self, "by_mentor", {m: tuple(i) for m, i in index.items()})
+            scope = (
+                ("session", invitation.session)
+                if invitation.session is not None
+                else ("learner", invitation.learner_id)
+            )
+            index.setdefault((invitation.mentor_id, *scope), []).append(invitation)
+        object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
+
+    def invitations_for(self, mentor_id: int, session: SessionFacts) -> tuple[Invitation, ...]:
+        """The mentor's invitations that cover `session` (by session id or by its learner)."""
+        return self._index.get((mentor_id, "session", session.session), ()) + self._index.get(
+            (mentor_id, "learner", session.learner_id), ()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +173,8 @@ def decide(principal: Principal, requested: bytes, facts: AccessFacts, now: date
         if sub.kind is Kind.VIDEO and not session.video_consent:
             return Decision(False, "no_video_consent")
         return Decision(True, "instructor")
-    invitations = [
-        i
-        for i in facts.invitations
-        if i.mentor_id == principal.user_id and i.covers(session) and i.active(now)
-    ]
+    own = facts.invitations_for(principal.user_id, session) if principal.user_id is not None else ()
+    invitations = [i for i in own if i.active(now)]
     if not invitations:
         return Decision(False, "no_active_invitation")
     if sub.kind is Kind.VIDEO:

@@ -34,13 +34,13 @@ import zmq
 from lab.bus.envelope import BadMessage, decode
 from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import DEFAULT_LINK, LIVE_KINDS, LinkSettings, queue_limit
-from lab.bus.topics import BadTopic, Kind, split_frame
-from lab.recording.recorder import Recorder
+from lab.bus.topics import SEPARATOR, BadTopic, Kind, split_frame
 from lab.server.access import AccessSource
 from lab.server.policy import AccessFacts, Principal, decide, may_publish, parse_subscription
 
 log = logging.getLogger("lab.server.relay")
 
+RECORD_QUEUE = 20_000  # frames (~10 s of a 30-station lab) waiting for the recording process
 # Always pulled from stations (recorded, cached for join snapshots); video only on demand.
 UPSTREAM_ALWAYS = tuple(f"{k.value}/".encode() for k in LIVE_KINDS)
 
@@ -66,13 +66,13 @@ class Relay:
         keys: CurveKeys,
         endpoints: RelayEndpoints = RelayEndpoints(),
         *,
-        recorder: Recorder | None = None,
+        record_endpoint: str | None = None,
         refresh_s: float = 0.5,
         streams: int = 30,
         link: LinkSettings = DEFAULT_LINK,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.ctx, self.access, self.recorder = ctx, access, recorder
+        self.ctx, self.access, self.record_endpoint = ctx, access, record_endpoint
         self.refresh_s, self.streams, self.link, self.clock = refresh_s, streams, link, clock
         self._server = CurveServer(keys)
         self._requested_endpoints = endpoints
@@ -140,6 +140,12 @@ class Relay:
         self._xvideo = self._server_socket(zmq.XPUB, queue_limit([Kind.VIDEO]))
         for xpub in (self._xpub, self._xvideo):
             xpub.setsockopt(zmq.XPUB_MANUAL, 1)
+        self._record: zmq.Socket | None = None
+        if self.record_endpoint is not None:
+            self._record = self.ctx.socket(zmq.PUSH)
+            self._record.sndhwm = RECORD_QUEUE
+            self._record.linger = 2000  # at shutdown, hand what is queued to the recorder
+            self._record.connect(self.record_endpoint)
         self._inject = self.ctx.socket(zmq.PULL)
         self._inject.linger = 0
         self._inject.bind(self.inject_endpoint)
@@ -188,8 +194,11 @@ class Relay:
                     self._refresh()
                     next_refresh = now + self.refresh_s
         finally:
+            self._publish_stats()
             for sock in (self._xsub, self._xpub, self._xvideo, self._inject):
                 sock.close(linger=0)
+            if self._record is not None:
+                self._record.close()
 
     @staticmethod
     def _drain(sock: zmq.Socket, handle: Callable[[zmq.Frame], None], limit: int = 1000) -> None:
@@ -221,8 +230,11 @@ class Relay:
         video = topic.kind is Kind.VIDEO
         if not video:
             self._last[wire] = data
-            if self.recorder is not None:
-                self.recorder.record(topic, envelope)
+            if self._record is not None:
+                try:
+                    self._record.send(data, zmq.NOBLOCK)
+                except zmq.Again:
+                    self._counts["dropped"]["not_recorded"] += 1
         sock = self._xvideo if video else self._xpub
         sent = 0
         for view in self._exact.get(wire, ()):
@@ -278,41 +290,47 @@ class Relay:
 
     def _grant(self, key: tuple[bool, bytes]) -> None:
         video, requested = key
-        first = key not in self._granted
-        self._granted.add(key)
         view, wire = _split_view(requested)
-        if first:
-            self._reindex()
+        if key not in self._granted:
+            self._granted.add(key)
+            self._index(view, wire, add=True)
             if video and wire not in self._upstream_video:
                 self._upstream_video.add(wire)
                 self._xsub.send(b"\x01" + wire)
-        if not video:
-            for cached_wire, frame_data in self._last.items():
-                if cached_wire.startswith(wire):
-                    self._xpub.send(view + frame_data, zmq.NOBLOCK)
+        if not video:  # join snapshot: the last message of every topic this grant covers
+            if wire.endswith(SEPARATOR):
+                cached = [self._last[wire]] if wire in self._last else []
+            else:
+                cached = [data for topic, data in self._last.items() if topic.startswith(wire)]
+            for data in cached:
+                self._xpub.send(view + data, zmq.NOBLOCK)
 
     def _revoke(self, key: tuple[bool, bytes]) -> None:
         if key not in self._granted:
             return
         self._granted.discard(key)
-        self._reindex()
         video, requested = key
-        _view, wire = _split_view(requested)
+        view, wire = _split_view(requested)
+        self._index(view, wire, add=False)
         still_wanted = any(v and _split_view(r)[1] == wire for v, r in self._granted)
         if video and not still_wanted:
             self._upstream_video.discard(wire)
             self._xsub.send(b"\x00" + wire)
 
-    def _reindex(self) -> None:
-        exact: dict[bytes, list[bytes]] = {}
-        partial: list[tuple[bytes, bytes]] = []
-        for _video, requested in self._granted:
-            view, wire = _split_view(requested)
-            if wire.endswith(b" "):
-                exact.setdefault(wire, []).append(view)
+    def _index(self, view: bytes, wire: bytes, add: bool) -> None:
+        """Keep the forwarding index (topic -> viewer prefixes) in step with the grants."""
+        if wire.endswith(SEPARATOR):
+            views = self._exact.setdefault(wire, [])
+            if add:
+                views.append(view)
             else:
-                partial.append((wire, view))
-        self._exact, self._partial = exact, partial
+                views.remove(view)
+                if not views:
+                    del self._exact[wire]
+        elif add:
+            self._partial.append((wire, view))
+        else:
+            self._partial.remove((wire, view))
 
     def _load(self) -> None:
         """Read facts and every known principal from the access source (loader thread)."""
@@ -341,6 +359,9 @@ class Relay:
                     self._grant(key)
             else:
                 self._revoke(key)
+        self._publish_stats()
+
+    def _publish_stats(self) -> None:
         stats = {name: dict(counter) for name, counter in self._counts.items()}
         stats["grants"] = {"current": len(self._granted), "requested": len(self._requests)}
         self.stats = stats

@@ -13,7 +13,7 @@ import zmq
 from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind
 from lab.recording.mcap_io import read_recording, recording_info
-from lab.recording.recorder import Recorder
+from lab.recording.service import RecordingProcess
 from lab.server.keyring import load_server_keys
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.store_access import StoreAccess
@@ -89,7 +89,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     server_keys = load_server_keys(keys_dir(ctx))
     engine = make_engine(ctx.db_url, create=False)
     zctx = zmq.Context()
-    recorder: Recorder | None = None
+    recorder: RecordingProcess | None = None
     relay: Relay | None = None
     try:
         if current_revision(engine) != head_revision():
@@ -97,8 +97,11 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 "数据库结构不是最新（先运行 shixun db upgrade）",
                 "the store schema is not up to date (run `shixun db upgrade`)",
             )
-        recorder = Recorder(Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings")
-        relay = Relay(zctx, StoreAccess(engine), server_keys, bind, recorder=recorder)
+        recorder = RecordingProcess(
+            Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings"
+        )
+        recorder.start()
+        relay = Relay(zctx, StoreAccess(engine), server_keys, bind, record_endpoint=recorder.endpoint)
         try:
             relay.start()
         except zmq.ZMQError as exc:
@@ -116,7 +119,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         if relay is not None:
             relay.stop()
         if recorder is not None:
-            recorder.close()
+            recorder.stop()
         zctx.destroy(linger=0)
         engine.dispose()
     stats = relay.stats if relay is not None else {}

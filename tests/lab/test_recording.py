@@ -103,3 +103,27 @@ def test_recorder_writes_one_file_per_session_and_skips_unrecorded_kinds(tmp_pat
     info = recording_info(tmp_path / "st01_s2.mcap")
     assert info["session"] == "s2" and info["messages"]["pose"] == 10
     assert "video" not in info["messages"]
+
+
+def test_recording_process_writes_what_the_relay_pushes(tmp_path):
+    import zmq
+
+    from lab.bus.topics import frame
+    from lab.recording.service import RecordingProcess
+
+    service = RecordingProcess(tmp_path / "rec")
+    service.start()
+    ctx = zmq.Context()
+    push = ctx.socket(zmq.PUSH)
+    push.connect(service.endpoint)
+    topic = Topic(Kind.STATE, "st02", "s7")
+    for i in range(25):
+        push.send(
+            frame(topic, Envelope(type="state", station="st02", session="s7", seq=i, body={"i": i}).encode())
+        )
+    push.send(b"garbage without a topic")  # ignored, not fatal
+    push.close(linger=2000)
+    ctx.term()
+    service.stop()
+    info = recording_info(tmp_path / "rec" / "st02_s7.mcap")
+    assert info["messages"] == {"state": 25}

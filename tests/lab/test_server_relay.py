@@ -16,7 +16,7 @@ from lab.bus.security import CurveClient, CurveKeys, CurveServer, KeyAuthenticat
 from lab.bus.sockets import Publisher, Receiver
 from lab.bus.topics import Kind, Topic, frame
 from lab.recording.mcap_io import recording_info
-from lab.recording.recorder import Recorder
+from lab.recording.service import serve_recordings
 from lab.server.access import StaticAccess, station_zap_id, user_zap_id
 from lab.server.policy import AccessFacts, Invitation, Principal, SessionFacts
 from lab.server.relay import Relay, RelayEndpoints
@@ -59,13 +59,20 @@ class Lab:
             AccessFacts({"s1": self.session}, (self.invitation,)),
         )
         self.clock = Clock()
-        self.recorder = Recorder(tmp_path / "recordings")
+        self.recordings = tmp_path / "recordings"
+        self.recording_stop, ready = threading.Event(), threading.Event()
+        endpoint = f"inproc://recordings-{id(self)}"
+        self.recording = threading.Thread(
+            target=serve_recordings, args=(endpoint, self.recordings, self.recording_stop, ready, self.ctx)
+        )
+        self.recording.start()
+        ready.wait()
         self.relay = Relay(
             self.ctx,
             self.access,
             self.server_keys,
             RelayEndpoints(ANY, ANY, ANY),
-            recorder=self.recorder,
+            record_endpoint=endpoint,
             refresh_s=0.1,
             clock=self.clock,
         )
@@ -94,10 +101,14 @@ class Lab:
         self.invitation = invitation or self.invitation
         self.access.set_facts(AccessFacts({"s1": self.session}, (self.invitation,)))
 
+    def stop_recording(self) -> None:
+        self.recording_stop.set()
+        self.recording.join()
+
     def close(self) -> None:
         self.station.stop()
         self.relay.stop()
-        self.recorder.close()
+        self.stop_recording()
         self.ctx.destroy(linger=0)
 
 
@@ -331,12 +342,10 @@ def test_sessions_are_recorded_as_mcap(lab, tmp_path):
     assert _first(alice) is not None
     lab.station.stop()
     lab.relay.stop()
-    lab.recorder.close()
-    info = recording_info(tmp_path / "recordings" / "st01_s1.mcap")
+    lab.stop_recording()
+    info = recording_info(lab.recordings / "st01_s1.mcap")
     assert info["messages"]["pose"] > 0 and info["messages"]["state"] > 0
-    lab.relay.stop = lambda: None  # already stopped; keep the fixture's close() harmless
-    lab.recorder.close = lambda: None
-    lab.station.stop = lambda: None
+    assert lab.relay.stats["received"]["pose"] == info["messages"]["pose"]  # every accepted frame recorded
 
 
 def test_garbled_upstream_messages_are_dropped_and_counted(lab):
