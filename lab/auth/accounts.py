@@ -7,6 +7,7 @@ which logins exist; an unknown login costs as much time as a wrong password.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from lab.store.models import Role, User
 
 _LOGIN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 BOOTSTRAP_ACTOR = "system:bootstrap"
+log = logging.getLogger(__name__)  # ids only: no names, logins or passwords in application logs
 
 
 class LoginFailed(UserError):
@@ -143,6 +145,7 @@ def authenticate(db: Session, login: str, password: str, now: datetime) -> User:
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     chain.append(db, actor_of(user).audit_name, "login", f"user:{user.login}", None, now)
+    log.info("login: user id %d", user.id)
     return user
 
 
@@ -151,6 +154,7 @@ def _failed(db: Session, user: User | None, now: datetime) -> None:
     target = f"user:{user.login}" if user else "user:?"
     chain.append(db, "anonymous", "login.failed", target, None, now)
     db.commit()
+    log.info("login failed: user id %s", user.id if user else "unknown")
     raise LoginFailed()
 
 

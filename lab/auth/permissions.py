@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lab.bus.text import Text
+from lab.bus.topics import Kind
 from lab.store.models import Role
 
 
@@ -237,6 +238,22 @@ def decide(
         if video is not None:
             return _deny(scope, *video)
     return Decision(True, scope, Text(zh="允许", en="allowed"))
+
+
+# What receiving a live topic of each kind means in the matrix (the relay asks per subscription).
+TOPIC_RESOURCES: dict[Kind, Resource] = {
+    Kind.POSE: Resource.LIVE_POSE,
+    Kind.STATE: Resource.LIVE_POSE,
+    Kind.EVENTS: Resource.LIVE_POSE,
+    Kind.VIDEO: Resource.LIVE_VIDEO,
+    Kind.COMMENT: Resource.COMMENTS,
+    Kind.HEARTBEAT: Resource.EQUIPMENT,
+}
+
+
+def decide_topic(actor: Actor, kind: Kind, subject: Subject | None, now: datetime) -> Decision:
+    """May `actor` receive live topics of `kind` about `subject` (None for heartbeats) at `now`?"""
+    return decide(actor, Action.VIEW, TOPIC_RESOURCES[kind], subject, now)
 
 
 def active_invitations(actor: Actor, subject: Subject, now: datetime) -> Iterable[Invitation]:

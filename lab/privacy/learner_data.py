@@ -10,6 +10,7 @@ consents, bookings and invitations) and the learner's own student account.
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from lab.privacy import files
 from lab.store.models import AuditEntry, Booking, Learner, MentorInvitation, Role, TrainingSession, User
 
 EXPORT_FORMAT = "shixun.learner-export/1"
+log = logging.getLogger(__name__)  # internal ids only: no codes or names in application logs
 
 
 @dataclass
@@ -55,6 +57,7 @@ def export_learner(
     target = f"learner:{learner.code}"
     with_clips = decide(actor, Action.EXPORT, Resource.CLIPS, subject, now).allowed
     require(db, actor, Action.EXPORT, Resource.LEARNER_RECORD, subject, target, now, {"clips": with_clips})
+    log.info("export of learner id %d by user id %d", learner.id, actor.user_id)
     sessions = _sessions(db, learner)
     export = LearnerExport(data=_describe(db, learner, sessions, now))
     for session in sessions:
@@ -89,6 +92,7 @@ def delete_learner(
         db, actor, Action.DELETE, Resource.LEARNER_RECORD, subject, f"learner:{learner.code}", now, counts
     )
     erase(db, learner, clips_dir)
+    log.info("learner id %d deleted by user id %d", learner.id, actor.user_id)
     return counts
 
 

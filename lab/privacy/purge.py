@@ -15,6 +15,7 @@ What is due, per kind (lab.privacy.retention):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,8 @@ from lab.privacy.consent_records import clip_storage_allowed
 from lab.privacy.learner_data import erase
 from lab.privacy.retention import DataKind, RetentionPolicy
 from lab.store.models import Attempt, AuditEntry, Learner, TrainingSession
+
+log = logging.getLogger(__name__)  # counts only: no learner codes or names in application logs
 
 
 @dataclass
@@ -97,6 +100,7 @@ def apply_purge(db: Session, actor: Actor, plan: PurgePlan, clips_dir: Path) -> 
     db.flush()
     cutoff = plan.policy.cutoffs(plan.now)[DataKind.AUDIT_LOG]
     chain.purge_before(db, cutoff, actor.audit_name, plan.now)
+    log.info("purge applied: %s", plan.counts())
     return plan.counts()
 
 

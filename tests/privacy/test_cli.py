@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from pathlib import Path
 
@@ -132,3 +133,39 @@ def test_audit_verify_finds_a_tampered_entry(
     assert bad_argument.value.code == 2
     _, rows, _ = shixun("audit", "show", "--last", "3")
     assert len(rows) == 3 and rows[-1]["action"] == "view:audit_log"
+
+
+def test_no_personal_data_in_application_logs(
+    shixun, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Names, logins and passwords never reach the logging system, at any level.
+
+    SQLAlchemy's own statement logging is left out: when enabled it prints bound parameters, which
+    the store's engine would need `hide_parameters=True` to suppress (reported to the store owner).
+    """
+    caplog.set_level(logging.DEBUG)
+    secrets = {"Zhang Wei 张伟", "zhangwei", "pw-zhang-123", ADMIN_PASSWORD, "Li Na 李娜"}
+    shixun("users", "add", "root", "--role", "admin", "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n")
+    shixun("login", "root", "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n")
+    shixun(
+        "users",
+        "add",
+        "zhangwei",
+        "--role",
+        "student",
+        "--name",
+        "Zhang Wei 张伟",
+        "--password-stdin",
+        stdin="pw-zhang-123\n",
+    )
+    shixun("users", "add", "lina", "--role", "instructor", "--name", "Li Na 李娜", "--no-password")
+    shixun("learner", "add", "L5", "--user", "zhangwei")
+    shixun("login", "zhangwei", "--password-stdin", stdin="wrong-password\n")
+    shixun("login", "zhangwei", "--password-stdin", stdin="pw-zhang-123\n")
+    shixun("consent", "grant", "L5", "--kind", "store_clips", "--by", "self")
+    shixun("learner", "export", "L5", "--out", str(tmp_path / "l5.zip"))
+    shixun("users", "list")  # refused to a student: the refusal must not log names either
+    records = [r for r in caplog.records if not r.name.startswith("sqlalchemy")]
+    text = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in records)
+    assert {"lab.auth.accounts", "lab.privacy.learner_data"} <= {r.name for r in records}  # they do log
+    assert not [s for s in secrets if s in text]

@@ -9,13 +9,16 @@ import pytest
 
 from lab.auth.permissions import (
     PERSONAL,
+    TOPIC_RESOURCES,
     Action,
     Actor,
     Invitation,
     Resource,
     Subject,
     decide,
+    decide_topic,
 )
+from lab.bus.topics import Kind
 from lab.store.models import Role
 
 NOW = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)
@@ -168,3 +171,24 @@ def test_instructor_video_needs_consent_but_the_learner_always_sees_themselves()
         Actor(ACTOR_ID, "t", Role.INSTRUCTOR), Action.VIEW, Resource.LIVE_POSE, no_consent, NOW
     ).allowed
     assert decide(Actor(5, "s", Role.STUDENT), Action.VIEW, Resource.LIVE_VIDEO, no_consent, NOW).allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "kind", "allowed"),
+    [
+        (Role.MENTOR, Kind.POSE, True),
+        (Role.MENTOR, Kind.STATE, True),
+        (Role.MENTOR, Kind.COMMENT, True),
+        (Role.MENTOR, Kind.VIDEO, False),  # the invitation below is keypoints-only
+        (Role.MENTOR, Kind.HEARTBEAT, False),
+        (Role.ADMIN, Kind.HEARTBEAT, True),
+        (Role.ADMIN, Kind.POSE, False),
+        (Role.INSTRUCTOR, Kind.HEARTBEAT, True),
+        (Role.AUDITOR, Kind.EVENTS, False),
+        (Role.AUDITOR, Kind.HEARTBEAT, False),
+    ],
+)
+def test_live_topics_follow_the_matrix(role: Role, kind: Kind, allowed: bool) -> None:
+    subject = None if kind is Kind.HEARTBEAT else _mentor_subject(may_view_video=False)
+    assert decide_topic(Actor(ACTOR_ID, "x", role), kind, subject, NOW).allowed is allowed
+    assert set(TOPIC_RESOURCES) == set(Kind)
