@@ -47,7 +47,7 @@ from station_app.runtime.poses import PoseSource
 from station_app.runtime.store_link import PreparedAttempt
 from vision.posestream import PoseFrame
 
-SWAY_EVERY = 3  # ticks between sway samples in the debrief (10 Hz at 30 Hz control)
+SWAY_PERIOD_S = 0.1  # sway samples in the debrief: 10 Hz, whatever the control rate
 Listener = Callable[[str, Any], None]
 # (session length bound in s, attempt seed) -> the session's pose source
 PoseFactory = Callable[[float, int], PoseSource]
@@ -95,7 +95,6 @@ class _Run:
     poses: PoseSource | None
     output: SessionOutput
     started_wall: float
-    ticks: int = 0
     sway: list[tuple[float, float]] = field(default_factory=list)
     reba: list[int] = field(default_factory=list)
 
@@ -184,8 +183,7 @@ class StationSession:
         run = self._require_run()
         command = command if command is not None else self.operator.act(run.state)
         state = run.state = run.scene.step(command)
-        run.ticks += 1
-        if run.ticks % SWAY_EVERY == 0:
+        if not run.sway or state.t - run.sway[-1][0] >= SWAY_PERIOD_S - 1e-9:
             run.sway.append((state.t, state.sway_deg))
         frames = run.poses.poll(state.t) if run.poses is not None else []
         context = frame_context(state)
