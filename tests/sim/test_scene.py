@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import subprocess
+import sys
 
 import pybullet as pb
 import pytest
@@ -181,3 +184,20 @@ def test_result_carries_what_the_learner_model_reads(spec):
     assert all(0.0 <= v <= 1.0 for v in result["sub_scores"].values())
     assert result["params"] == spec.validate_params(None)
     assert math.isclose(result["sim_s"], result["metrics"]["time_s"])
+
+
+def test_separate_processes_write_byte_identical_traces(tmp_path):
+    """Replays and audits re-simulate in another process: hash seeds and fresh engines must not matter."""
+    script = (
+        "import sys\n"
+        "from scenarios.spec import get_spec\n"
+        "from sim.runner import make_operator, run_attempt\n"
+        "with open(sys.argv[1], 'w', encoding='utf-8') as trace:\n"
+        "    run_attempt(get_spec('crane.bridge_lift'), {'gust_mps': 4.0}, make_operator('autopilot:0.5', 'crane'),"
+        " 21, trace=trace, duration=20.0)\n"
+    )
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for path, hash_seed in zip(paths, ("1", "2"), strict=True):
+        env = os.environ | {"PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", script, str(path)], check=True, env=env, capture_output=True)
+    assert paths[0].read_bytes() == paths[1].read_bytes() and paths[0].stat().st_size > 0
