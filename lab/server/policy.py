@@ -186,5 +186,8 @@ def decide(principal: Principal, requested: bytes, facts: AccessFacts, now: date
 
 
 def may_publish(principal: Principal, topic: Topic) -> bool:
-    """Stations publish only under their own station id (no station can speak for another)."""
-    return principal.role == "station" and principal.station == topic.station
+    """Stations publish only under their own station id (no station can speak for another), and
+    never comments: those are authored through the request endpoint."""
+    return (
+        principal.role == "station" and principal.station == topic.station and topic.kind is not Kind.COMMENT
+    )

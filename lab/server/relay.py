@@ -41,8 +41,9 @@ from lab.server.policy import AccessFacts, Principal, decide, may_publish, parse
 log = logging.getLogger("lab.server.relay")
 
 RECORD_QUEUE = 20_000  # frames (~10 s of a 30-station lab) waiting for the recording process
-# Always pulled from stations (recorded, cached for join snapshots); video only on demand.
-UPSTREAM_ALWAYS = tuple(f"{k.value}/".encode() for k in LIVE_KINDS)
+# Always pulled from stations (recorded, cached for join snapshots); video only on demand; comments
+# come from the request endpoint (lab.server.requests), never from stations.
+UPSTREAM_ALWAYS = tuple(f"{k.value}/".encode() for k in LIVE_KINDS if k is not Kind.COMMENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ class Relay:
         self._thread.start()
         self._ready.wait()
         if self._error is not None:
-            self.authenticator.stop()
+            self.stop()
             raise self._error
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from lab.recording.mcap_io import read_recording, recording_info
 from lab.recording.service import RecordingProcess
 from lab.server.keyring import load_server_keys
 from lab.server.relay import Relay, RelayEndpoints
+from lab.server.requests import RequestServer
 from lab.server.store_access import StoreAccess
 from lab.store.engine import make_engine
 from lab.store.migrate import current_revision, head_revision
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--viewers", metavar="URL", help="keypoints/state/events for viewers (default: port +2)"
     )
     serve.add_argument("--video", metavar="URL", help="video for viewers (default: port +3)")
+    serve.add_argument("--requests", metavar="URL", help="request endpoint (default: bus.request_endpoint)")
     serve.add_argument("--host", help="bind this host instead, e.g. 0.0.0.0 for the whole network")
     serve.add_argument(
         "--recordings", metavar="DIR", help="MCAP folder (default: recordings/ in the data dir)"
@@ -86,11 +88,14 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     if args.duration is not None and args.duration <= 0:
         raise UserError("--duration 必须为正数", "--duration must be positive")
     bind = endpoints(args, ctx.config.get("bus", "lab_server"))
+    requests_url = _with_host(args.requests or ctx.config.get("bus", "request_endpoint"), args.host)
     server_keys = load_server_keys(keys_dir(ctx))
     engine = make_engine(ctx.db_url, create=False)
     zctx = zmq.Context()
     recorder: RecordingProcess | None = None
     relay: Relay | None = None
+    requests: RequestServer | None = None
+    access = StoreAccess(engine)
     try:
         if current_revision(engine) != head_revision():
             raise UserError(
@@ -101,21 +106,26 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
             Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings"
         )
         recorder.start()
-        relay = Relay(zctx, StoreAccess(engine), server_keys, bind, record_endpoint=recorder.endpoint)
+        relay = Relay(zctx, access, server_keys, bind, record_endpoint=recorder.endpoint)
         try:
             relay.start()
+            requests = RequestServer(
+                zctx, access, server_keys, requests_url, relay.authenticator, relay.inject_endpoint
+            )
+            requests.start()
         except zmq.ZMQError as exc:
-            relay = None
             raise UserError(f"无法监听端口：{exc}", f"cannot bind: {exc}") from None
         ctx.say(
-            f"实验室服务器运行中：工位 {relay.endpoints.stations}，观看 {relay.endpoints.viewers}，视频 {relay.endpoints.video}；服务器公钥 {server_keys.public.decode()}",
+            f"实验室服务器运行中：工位 {relay.endpoints.stations}，观看 {relay.endpoints.viewers}，视频 {relay.endpoints.video}，请求 {requests.endpoint}；服务器公钥 {server_keys.public.decode()}",
             f"lab server running: stations {relay.endpoints.stations}, viewers {relay.endpoints.viewers}, "
-            f"video {relay.endpoints.video}; server public key {server_keys.public.decode()}",
+            f"video {relay.endpoints.video}, requests {requests.endpoint}; server public key {server_keys.public.decode()}",
         )
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
+        if requests is not None:
+            requests.stop()
         if relay is not None:
             relay.stop()
         if recorder is not None:
@@ -125,7 +135,12 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     stats = relay.stats if relay is not None else {}
     received = sum(stats.get("received", {}).values())
     ctx.result(
-        {"endpoints": asdict(relay.endpoints) if relay else {}, "stats": stats},
+        {
+            "endpoints": {**asdict(relay.endpoints), "requests": requests.endpoint}
+            if relay and requests
+            else {},
+            "stats": stats,
+        },
         Text(
             zh=f"实验室服务器已停止；共转发 {received} 条消息",
             en=f"lab server stopped; {received} messages relayed",

@@ -95,6 +95,8 @@ def test_serve_runs_and_reports_its_endpoints(shixun):
     code, out, err = shixun(
         "lab",
         "serve",
+        "--requests",
+        "tcp://127.0.0.1:0",
         "--stations",
         "tcp://127.0.0.1:0",
         "--viewers",
@@ -107,7 +109,22 @@ def test_serve_runs_and_reports_its_endpoints(shixun):
     assert code == 0, err
     result = json.loads(out)
     assert result["endpoints"]["stations"].startswith("tcp://127.0.0.1:")
+    assert result["endpoints"]["requests"].startswith("tcp://127.0.0.1:")
     assert "lab server running" in err
+
+
+def test_serve_on_a_busy_port_is_a_one_line_error(shixun):
+    import zmq
+
+    shixun("keys", "server")
+    ctx = zmq.Context()
+    squatter = ctx.socket(zmq.PUB)
+    port = squatter.bind_to_random_port("tcp://127.0.0.1")
+    try:
+        code, _, err = shixun("lab", "serve", "--stations", f"tcp://127.0.0.1:{port}", "--duration", "0.5")
+    finally:
+        ctx.destroy(linger=0)
+    assert code == 2 and "cannot bind" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("bad", [("--stations", "udp://x"), ("--duration", "-1")])

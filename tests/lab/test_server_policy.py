@@ -127,3 +127,6 @@ def test_only_a_station_publishes_under_its_own_id():
     assert may_publish(STATION, topic)
     assert not may_publish(replace(STATION, station="st02"), topic)
     assert not may_publish(MENTOR, topic)
+    assert not may_publish(
+        STATION, Topic(Kind.COMMENT, "st01", "s1")
+    )  # comments come from the request endpoint

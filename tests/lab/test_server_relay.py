@@ -12,6 +12,7 @@ import pytest
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
+from lab.bus.requests import RequestClient, RequestFailed
 from lab.bus.security import CurveClient, CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import Publisher, Receiver
 from lab.bus.topics import Kind, Topic, frame
@@ -20,6 +21,7 @@ from lab.recording.service import serve_recordings
 from lab.server.access import StaticAccess, station_zap_id, user_zap_id
 from lab.server.policy import AccessFacts, Invitation, Principal, SessionFacts
 from lab.server.relay import Relay, RelayEndpoints
+from lab.server.requests import RequestServer
 
 ANY = "tcp://127.0.0.1:*"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -77,6 +79,16 @@ class Lab:
             clock=self.clock,
         )
         self.relay.start()
+        self.requests = RequestServer(
+            self.ctx,
+            self.access,
+            self.server_keys,
+            ANY,
+            self.relay.authenticator,
+            self.relay.inject_endpoint,
+            clock=self.clock,
+        )
+        self.requests.start()
         self.station = Station(self, "st01")
 
     def curve(self, name: str, keys: CurveKeys | None = None) -> CurveClient:
@@ -105,8 +117,12 @@ class Lab:
         self.recording_stop.set()
         self.recording.join()
 
+    def client(self, name: str, keys: CurveKeys | None = None) -> RequestClient:
+        return RequestClient(self.ctx, self.requests.endpoint, self.curve(name, keys), timeout_ms=2000)
+
     def close(self) -> None:
         self.station.stop()
+        self.requests.stop()
         self.relay.stop()
         self.stop_recording()
         self.ctx.destroy(linger=0)
@@ -361,3 +377,77 @@ def test_garbled_upstream_messages_are_dropped_and_counted(lab):
     dropped = lab.relay.stats["dropped"]
     assert dropped.get("topic", 0) >= 1 and dropped.get("garbled", 0) >= 1 and dropped.get("version", 0) >= 1
     assert _first(alice) is not None  # the relay is still forwarding
+
+
+def test_whoami_and_sessions_follow_the_policy(lab):
+    alice, bob = lab.client("alice"), lab.client("bob")
+    assert alice.call("whoami")["user"] == "user:1"
+    assert alice.call("sessions")["sessions"] == [{"station": "st01", "session": "s1", "video": True}]
+    assert bob.call("sessions")["sessions"] == []
+
+
+def test_mentor_comment_reaches_the_station_viewers_and_recording(lab):
+    station_inbox = Receiver(
+        lab.ctx,
+        lab.relay.endpoints.viewers,
+        [b"comment/st01/"],
+        view_prefix=lab.principals["st01"].view_prefix,
+        curve=lab.curve("st01"),
+    )
+    alice_view = lab.viewer("alice", [Topic(Kind.COMMENT, "st01", "s1")])
+    time.sleep(0.3)  # subscriptions reach the relay
+    reply = lab.client("alice").call(
+        "comment", station="st01", session="s1", text="注意吊钩摆动 watch the sway"
+    )
+    got = _first(station_inbox)
+    assert got.envelope.body == {"author": "user:1", "role": "mentor", "text": "注意吊钩摆动 watch the sway"}
+    assert got.envelope.seq == reply["seq"]
+    assert _first(alice_view).envelope.body["text"].startswith("注意")
+    lab.station.stop()
+    lab.relay.stop()
+    lab.stop_recording()
+    assert recording_info(lab.recordings / "st01_s1.mcap")["messages"]["comment"] == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "fields", "message"),
+    [
+        ("bob", {"station": "st01", "session": "s1", "text": "hi"}, "not allowed"),
+        ("admin", {"station": "st01", "session": "s1", "text": "hi"}, "not allowed"),
+        ("alice", {"station": "st01", "session": "s1", "text": "   "}, "characters"),
+        ("alice", {"station": "st 01", "session": "s1", "text": "hi"}, "station"),
+        ("alice", {"station": "st01", "session": "s1", "text": "x" * 2001}, "characters"),
+    ],
+)
+def test_refused_comments_are_one_line_errors(lab, who, fields, message):
+    with pytest.raises(RequestFailed, match=message):
+        lab.client(who).call("comment", **fields)
+
+
+def test_unknown_and_garbled_requests_are_answered_not_fatal(lab):
+    alice = lab.client("alice")
+    with pytest.raises(RequestFailed, match="unknown operation"):
+        alice.call("format_disk")
+    raw = lab.ctx.socket(zmq.REQ)
+    lab.curve("alice").apply(raw)
+    raw.connect(lab.requests.endpoint)
+    raw.send(b"\xc1 not msgpack")
+    assert raw.poll(3000)
+    assert msgpack.unpackb(raw.recv())["ok"] is False
+    assert alice.call("whoami")["ok"]  # still serving
+
+
+def test_unknown_key_gets_no_answer(lab):
+    with pytest.raises(RequestFailed, match="did not answer"):
+        lab.client("alice", CurveKeys.generate()).call("whoami")
+
+
+def test_stations_cannot_publish_comments(lab):
+    alice = lab.viewer("alice", [Topic(Kind.COMMENT, "st01", "s1")])
+    station = Publisher(lab.ctx, lab.relay.endpoints.stations, curve=lab.curve("st01"))
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        station.send(Topic(Kind.COMMENT, "st01", "s1"), {"text": "forged"})
+        time.sleep(0.02)
+    station.close()
+    assert _collect(alice, 0.3) == []

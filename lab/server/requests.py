@@ -1,0 +1,183 @@
+"""The lab server's request endpoint (ROUTER, CurveZMQ): who am I, what may I watch, comment.
+
+Requests are msgpack maps `{"op": ..., ...}` from `lab.bus.requests.RequestClient`; the caller is
+the connection's ZAP User-Id, never a field of the request. Access follows the relay's policy:
+a user may list and comment on exactly the sessions whose topics they may subscribe to. A comment
+becomes a `comment/<station>/<session>` message injected into the relay, so the station, every
+authorised viewer and the recording get it; its author is the pseudonymous User-Id, not a name.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import msgpack
+import zmq
+
+from lab.bus.envelope import Envelope
+from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
+from lab.bus.sockets import DEFAULT_LINK, LinkSettings
+from lab.bus.text import UserError
+from lab.bus.topics import BadTopic, Kind, Topic, check_id, frame
+from lab.server.access import AccessSource
+from lab.server.policy import AccessFacts, Principal, decide
+from lab.server.relay import utc_now
+
+log = logging.getLogger("lab.server.requests")
+MAX_COMMENT_CHARS = 2000
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def _error(zh: str, en: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"zh": zh, "en": en}}
+
+
+def _may(
+    principal: Principal, kind: Kind, station: str, session: str, facts: AccessFacts, now: datetime
+) -> bool:
+    return decide(principal, principal.view_prefix + Topic(kind, station, session).prefix, facts, now).allow
+
+
+class RequestServer:
+    """Runs on its own thread; shares the relay's ZAP authenticator (one per ZeroMQ context)."""
+
+    def __init__(
+        self,
+        ctx: zmq.Context,
+        access: AccessSource,
+        keys: CurveKeys,
+        endpoint: str,
+        authenticator: KeyAuthenticator | None,
+        inject_endpoint: str,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        link: LinkSettings = DEFAULT_LINK,
+    ) -> None:
+        self.ctx, self.access, self.clock, self.link = ctx, access, clock, link
+        self._server, self._authenticator = CurveServer(keys), authenticator
+        self._requested_endpoint, self.endpoint = endpoint, endpoint
+        self._inject_endpoint = inject_endpoint
+        self._seq: dict[Topic, int] = {}
+        self._stop, self._ready = threading.Event(), threading.Event()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="lab-requests", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            router = self.ctx.socket(zmq.ROUTER)
+            self.link.apply(router)
+            router.linger = 0
+            router.maxmsgsize = MAX_REQUEST_BYTES
+            self._server.apply(router, self._authenticator)  # refuses without a running authenticator
+            router.bind(self._requested_endpoint)
+            self.endpoint = router.last_endpoint.decode()
+            self._inject = self.ctx.socket(zmq.PUSH)
+            self._inject.linger = 0
+            self._inject.connect(self._inject_endpoint)
+        except BaseException as exc:  # reported to start()'s caller
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while not self._stop.is_set():
+                if not router.poll(100):
+                    continue
+                frames = router.recv_multipart(copy=False)
+                payload = frames[-1]
+                try:
+                    zap_id = payload.get("User-Id")
+                except zmq.ZMQError:
+                    zap_id = None
+                principal = self.access.principal(zap_id) if zap_id else None
+                reply = self.handle(principal, payload.bytes)
+                router.send_multipart(
+                    [f.bytes for f in frames[:-1]] + [msgpack.packb(reply, use_bin_type=True)]
+                )
+        finally:
+            router.close()
+            self._inject.close()
+
+    def handle(self, principal: Principal | None, data: bytes) -> dict[str, Any]:
+        """One request from `principal` (None: key no longer valid) to its reply; never raises."""
+        if principal is None:
+            return _error("身份无效或已停用", "unknown or disabled identity")
+        try:
+            request = msgpack.unpackb(data, raw=False)
+        except Exception:  # every undecodable request gets the same answer
+            request = None
+        if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+            return _error("请求格式错误", "malformed request")
+        handler = {"whoami": self._whoami, "sessions": self._sessions, "comment": self._comment}.get(
+            request["op"]
+        )
+        if handler is None:
+            return _error(f"未知操作：{request['op'][:40]}", f"unknown operation: {request['op'][:40]}")
+        try:
+            return handler(principal, request)
+        except UserError as exc:
+            return _error(exc.text.zh, exc.text.en)
+
+    def _whoami(self, principal: Principal, _request: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "user": principal.zap_id, "role": principal.role, "prefix": principal.view_prefix}
+
+    def _sessions(self, principal: Principal, _request: dict[str, Any]) -> dict[str, Any]:
+        """Live sessions this user may watch now, and whether video is available for each."""
+        now = self.clock()
+        facts = self.access.facts(now)
+        visible = [
+            {
+                "station": s.station,
+                "session": s.session,
+                "video": _may(principal, Kind.VIDEO, s.station, s.session, facts, now),
+            }
+            for s in facts.sessions.values()
+            if _may(principal, Kind.POSE, s.station, s.session, facts, now)
+        ]
+        return {"ok": True, "sessions": visible}
+
+    def _comment(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
+        station, session, text = request.get("station"), request.get("session"), request.get("text")
+        try:
+            check_id(station, "station")
+            check_id(session, "session")
+        except BadTopic as exc:
+            return _error(exc.text.zh, exc.text.en)
+        if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_COMMENT_CHARS:
+            return _error(
+                f"评论须为 1–{MAX_COMMENT_CHARS} 个字符",
+                f"a comment must have 1-{MAX_COMMENT_CHARS} characters",
+            )
+        now = self.clock()
+        if not _may(principal, Kind.COMMENT, station, session, self.access.facts(now), now):
+            return _error("无权评论此会话", "not allowed to comment on this session")
+        topic = Topic(Kind.COMMENT, station, session)
+        # starts from the clock, so a restarted server never repeats a seq a viewer has seen
+        seq = self._seq.get(topic, time.time_ns() // 1_000_000) + 1
+        self._seq[topic] = seq
+        envelope = Envelope(
+            type="comment",
+            station=station,
+            session=session,
+            seq=seq,
+            body={"author": principal.zap_id, "role": principal.role, "text": text},
+        )
+        self._inject.send(frame(topic, envelope.encode()))
+        return {"ok": True, "seq": seq}
