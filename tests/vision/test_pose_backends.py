@@ -63,6 +63,7 @@ def test_onnx_backend_matches_mediapipe_within_one_percent(mediapipe_static, onn
     assert np.median(np.abs(world - expected_world)) < 0.005  # metres
 
 
+@pytest.mark.slow
 def test_onnx_tracks_a_video_and_runs_the_detector_only_when_tracking_is_lost(motion_video: Path) -> None:
     mediapipe_video = create_backend("mediapipe", static=False)
     onnx_video = OnnxPoseBackend(static=False)
