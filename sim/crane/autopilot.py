@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.crane.course import TRAVEL_MARGIN
 from sim.crane.geometry import G
 from sim.crane.scene import DT, CraneScene, CraneState
 from sim.crane.shaping import ZvMove, brake_distance, plan_move
@@ -54,7 +55,7 @@ class Traits:
             shapes_moves=bool(rng.random() < skill),
             damping=skill**2,
             brake_early=float(rng.normal(-0.25 * lack, 0.2 * lack)),
-            clearance_m=0.5 - 0.9 * lack + float(rng.normal(0.0, 0.15 * lack)),
+            clearance_m=TRAVEL_MARGIN - 0.9 * lack + float(rng.normal(0.0, 0.15 * lack)),
             skips_check=bool(rng.random() > skill + 0.3),
             lever_noise=0.04 * lack,
             pause_rate=0.25 * lack,
@@ -122,7 +123,7 @@ class AutopilotOperator:
         self.latency = self.c["drive_latency_s"]
         self.periods: dict[float, float] = {}
         g = scene.geometry
-        clearance = scene.course.highest_obstacle + self.traits.clearance_m if scene.course.obstacles else 0.6
+        clearance = scene.course.highest_obstacle + self.traits.clearance_m
         self.travel_rope = max(g.min_rope + 0.2, g.rope_for_bottom(clearance))
 
     # --- what the operator perceives -----------------------------------------------------------------

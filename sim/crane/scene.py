@@ -19,7 +19,7 @@ import numpy as np
 import pybullet as pb
 
 from scenarios.spec import FAULTS_KEY, Spec
-from sim.crane.course import Course, generate_course, rect_gap
+from sim.crane.course import TRAVEL_MARGIN, Course, generate_course, rect_gap
 from sim.crane.drives import AxisDrive
 from sim.crane.geometry import HOOK_HALF, PIVOT_LINK_INERTIA, PIVOT_LINK_MASS, ROPE_LINK_MASS, CraneGeometry
 from sim.crane.scoring import AttemptMetrics, grade
@@ -116,9 +116,7 @@ class CraneScene:
         self.wind = Wind(p["wind_mps"], p["gust_mps"], wind_rng, self._fault_gusts())
         self._build_world(sway_rng)
         self._build_drives()
-        self.travel_rope = self.geometry.rope_for_bottom(
-            self.course.highest_obstacle + 0.5 if self.course.obstacles else 1.0
-        )
+        self.travel_rope = self.geometry.rope_for_bottom(self.course.highest_obstacle + TRAVEL_MARGIN)
         self.optimum_s = self.spec.rubric.optimum_margin * self.reference_time()
         self.stop_s = max(
             self.optimum_s, min(self.spec.rubric.stop_ratio * self.optimum_s, p["time_limit_s"])
@@ -127,7 +125,6 @@ class CraneScene:
         self.step_id = STEP_IDS[0]
         self.metrics = AttemptMetrics()
         self.done = False
-        self.finished_at: float | None = None
         self._check_pressed = False
         self._in_corridor = True
         self._contact_since: float | None = None
@@ -137,7 +134,7 @@ class CraneScene:
         self._last_accel = [0.0, 0.0]
         self._landed = False
         self._fault_reported: set[str] = set()
-        self.state = self._read_state(())
+        self.state = self._measure()
         return self.state
 
     def _fault_gusts(self) -> tuple[Gust, ...]:
@@ -333,14 +330,13 @@ class CraneScene:
         pb.stepSimulation(physicsClientId=cid)
         self.t = t + DT
         self._track_controls(command, vb, vt)
-        self._update_steps(command, estop, vb, vt, rope_v, events)
-        new = self._read_state(())
-        self._judge(st, new, command, rope_v, events)
-        self.state = new = self._read_state(tuple(events), new)
+        self._update_steps(command, vb, vt, rope_v, events)
+        measured = self._measure()
+        self._judge(st, measured, rope_v, events)
         if not self.done and self.t >= self.stop_s:
             self._finish(events, "not_completed")
-            self.state = new = self._read_state(tuple(events), new)
-        return new
+        self.state = _with_events(measured, tuple(events), self.step_id, self._landed, self.done)
+        return self.state
 
     def _apply_faults(self, events: list[str]) -> None:
         for fault, onset in self.faults.onsets.items():
@@ -367,13 +363,11 @@ class CraneScene:
         self.metrics.jerk_samples += 1
         self._last_accel = accel
 
-    def _update_steps(
-        self, command: Command, estop: bool, vb: float, vt: float, rope_v: float, events: list[str]
-    ) -> None:
+    def _update_steps(self, command: Command, vb: float, vt: float, rope_v: float, events: list[str]) -> None:
         """Advance the task chain from what the operator does."""
         step = self.step_id
         if step == "pre_lift_check":
-            if estop:
+            if command.estop:
                 self._check_pressed = True
             elif self._check_pressed:
                 self._enter("hoist", events)
@@ -394,9 +388,8 @@ class CraneScene:
         tx, ty = self.course.target
         return math.hypot(load[0] - tx, load[1] - ty) <= max(APPROACH_RADIUS_M, 3 * self.course.target_radius)
 
-    def _read_state(self, events: tuple[str, ...], previous: CraneState | None = None) -> CraneState:
-        if previous is not None:
-            return _with_events(previous, events, self.step_id, self._landed, self.done)
+    def _measure(self) -> CraneState:
+        """The state as the physics left it after this step (no events yet)."""
         cid = self.client
         joints = pb.getJointStates(self.crane, [BRIDGE, TROLLEY, SWING_X, SWING_Y, ROPE], physicsClientId=cid)
         (bx, bv, *_), (ty, tv, *_), (ax, *_), (ay, *_), (rope, rv, *_) = joints
@@ -420,14 +413,12 @@ class CraneScene:
             sway_deg=math.degrees(math.acos(min(1.0, math.cos(ax) * math.cos(ay)))),
             landed=self._landed,
             machine_active=moving and not self.done,
-            events=events,
+            events=(),
         )
 
     # --- judging -------------------------------------------------------------------------------------
 
-    def _judge(
-        self, before: CraneState, now: CraneState, command: Command, rope_v: float, events: list[str]
-    ) -> None:
+    def _judge(self, before: CraneState, now: CraneState, rope_v: float, events: list[str]) -> None:
         """Turn the physics of this step into exam events and diagnostics."""
         m, limits, g = self.metrics, self.spec.rubric.limits, self.geometry
         lx, ly, _ = now.load
@@ -527,7 +518,6 @@ class CraneScene:
         if critical:
             self._event(critical, events)
         self.done = True
-        self.finished_at = self.t
 
     # --- outputs -------------------------------------------------------------------------------------
 
