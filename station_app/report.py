@@ -19,13 +19,26 @@ import numpy as np
 
 matplotlib.use("Agg")  # headless: never needs a display
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 
 from lab.bus.text import Lang, Text
 from station_app.runtime.debrief import Debrief, adaptation_lines, explanation_lines
 
 # Matplotlib needs a CJK-capable font for the Chinese report; the set-up installs WenQuanYi Micro Hei.
-plt.rcParams["font.sans-serif"] = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "DejaVu Sans"]
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
+plt.rcParams["font.sans-serif"] = [*CJK_FONTS, "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
+
+
+def _register_cjk_font() -> None:
+    """Matplotlib's font cache predates a font installed after its first use: add the CJK font then."""
+    if not {f.name for f in font_manager.fontManager.ttflist} & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if "wqy" in path.lower() or "notosanscjk" in path.lower().replace("-", ""):
+                font_manager.fontManager.addfont(path)
+
+
+_register_cjk_font()
 
 
 @dataclass(frozen=True)

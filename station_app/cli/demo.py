@@ -14,23 +14,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import zmq
-
-from lab.bus.sockets import Publisher
 from lab.bus.text import Text, UserError
-from lab.store.engine import make_engine, make_session_factory, masked
-from lab.store.migrate import current_revision, head_revision, upgrade
-from scenarios.spec import get_spec
 from station_app.cli.context import Context
-from station_app.cli.progress import ProgressBar
-from station_app.cli.vision import pipeline_settings
-from station_app.report import debrief_report, write_report
-from station_app.runtime import poses
-from station_app.runtime.operators import operator_for
-from station_app.runtime.session import PoseFactory, SessionSettings, StationSession
-from station_app.runtime.trainee import demo_trainee
+
+if TYPE_CHECKING:
+    from station_app.cli.progress import ProgressBar
+    from station_app.runtime.session import PoseFactory, StationSession
 
 DEMO_LEARNER = "demo-learner"
 DEMO_SKILLS = (0.7, 0.8, 0.9)  # the autopilot learner gets better with practice
@@ -65,11 +56,24 @@ def _attempt_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    # The runtime (pybullet, MediaPipe, matplotlib) is imported here, so other commands start fast.
+    import zmq
+
+    from lab.bus.sockets import Publisher
+    from lab.store.engine import make_engine, make_session_factory, masked
+    from lab.store.migrate import current_revision, head_revision, upgrade
+    from scenarios.spec import get_spec
+    from station_app.cli.progress import ProgressBar
+    from station_app.report import debrief_report, write_report
+    from station_app.runtime.operators import operator_for
+    from station_app.runtime.session import SessionSettings, StationSession
+
     started = time.perf_counter()
     spec = get_spec(args.scenario)
+    video = _video(args.video)
     out = _output_dir(args.out)
     db_url = args.db or _fresh_sqlite(out / "demo.db")
-    pose_factory = _pose_factory(args, ctx)
+    pose_factory = _pose_factory(video, ctx)
     engine = make_engine(db_url)
     context = zmq.Context()
     publisher = Publisher(context, args.publish or "tcp://127.0.0.1:*", bind=not args.publish)
@@ -158,12 +162,19 @@ def _fresh_sqlite(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _pose_factory(args: argparse.Namespace, ctx: Context) -> PoseFactory:
-    if args.video is None:
+def _video(given: str | None) -> Path | None:
+    if given is not None and not Path(given).is_file():
+        raise UserError(f"找不到视频文件：{given}", f"video file not found: {given}")
+    return None if given is None else Path(given)
+
+
+def _pose_factory(video: Path | None, ctx: Context) -> PoseFactory:
+    from station_app.cli.vision import pipeline_settings
+    from station_app.runtime import poses
+    from station_app.runtime.trainee import demo_trainee
+
+    if video is None:
         return demo_trainee
-    video = Path(args.video)
-    if not video.is_file():
-        raise UserError(f"找不到视频文件：{video}", f"video file not found: {video}")
     settings = pipeline_settings(argparse.Namespace(backend=None, task_model=None, no_smoothing=False), ctx)
     return lambda _seconds, _seed: poses.video(video, settings)
 
