@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lab.bus.text import UserError
 from station_app.cli.context import Context
 from vision.backends import BACKENDS
 from vision.pipeline import PipelineSettings, PoseStream
@@ -27,6 +28,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     export.add_argument("--out", metavar="DIR", help="output folder (default: models/ in the data dir)")
     export.set_defaults(handler=export_command)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="camera intrinsics and floor plane from checkerboard images"
+    )
+    calibrate.add_argument("--camera", required=True, help="camera id (the file is <id>.json)")
+    calibrate.add_argument("--images", required=True, metavar="DIR", help="folder of checkerboard views")
+    calibrate.add_argument("--pattern", default="9x6", help="inner corners, COLUMNSxROWS (default 9x6)")
+    calibrate.add_argument("--square", type=float, default=0.025, metavar="M", help="square size in metres")
+    calibrate.add_argument("--floor-image", metavar="FILE", help="one view with the board lying on the floor")
+    calibrate.add_argument(
+        "--out", metavar="DIR", help="where to store it (default: cameras/ in the data dir)"
+    )
+    calibrate.set_defaults(handler=calibrate_command)
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,4 +127,32 @@ def export_command(args: argparse.Namespace, ctx: Context) -> int:
         f"exported to {out_dir}; set vision.onnx_model_dir to use these models",
     )
     ctx.result({"models": [str(p) for p in written]}, "\n".join(str(p) for p in written))
+    return 0
+
+
+def calibrate_command(args: argparse.Namespace, ctx: Context) -> int:
+    import cv2
+
+    from hardware.cameras.sources import ImageFolderSource, iterate
+    from vision.calibration import Checkerboard, calibrate_intrinsics, save_calibration, with_floor
+
+    board = Checkerboard.parse(args.pattern, args.square)
+    views = [frame.image for frame in iterate(ImageFolderSource(Path(args.images)))]
+    calibration = calibrate_intrinsics(args.camera, views, board)
+    if args.floor_image:
+        floor = cv2.imread(args.floor_image, cv2.IMREAD_COLOR)
+        if floor is None:
+            raise UserError(f"无法读取图像：{args.floor_image}", f"cannot read image: {args.floor_image}")
+        calibration = with_floor(calibration, floor, board)
+    out_dir = Path(args.out) if args.out else ctx.config.data_dir / "cameras"
+    path = save_calibration(calibration, out_dir)
+    summary = {
+        "camera": calibration.camera,
+        "views": len(views),
+        "rms_px": round(calibration.rms_px, 3),
+        "focal_px": [round(float(v), 1) for v in (calibration.matrix[0, 0], calibration.matrix[1, 1])],
+        "floor": calibration.has_floor,
+        "file": str(path),
+    }
+    ctx.result(summary, f"camera {calibration.camera}: rms {summary['rms_px']} px, saved to {path}")
     return 0
