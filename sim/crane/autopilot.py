@@ -116,6 +116,8 @@ class AutopilotOperator:
         self.phase = "hoist" if self.traits.skips_check else "check"
         self.phase_started = 0.0
         self.offset_mean = (0.0, 0.0)
+        self.offsets: deque[tuple[float, float]] = deque()
+        self.offset_sum = [0.0, 0.0]
         self.legs: list[_Leg] = []
         self.noise = {"bridge": (0.0, 0.0), "trolley": (0.0, 0.0)}  # (lever, until t)
         self.pause_until = -1.0
@@ -132,14 +134,18 @@ class AutopilotOperator:
         """The state as the operator reacts to it: `reaction_s` old."""
         self.history.append(state)
         seen = self.history[0]
-        # The steady (wind) offset of the load, as an operator reads it: a slow average of the swing,
-        # read while travelling and then held while placing (re-reading it there would chase the swing).
-        if self.phase in ("place", "lower"):
-            return seen
-        alpha = DT / max(1.0, self._period(seen.rope_m))
-        ox, oy = seen.sway_offset
-        mx, my = self.offset_mean
-        self.offset_mean = (mx + alpha * (ox - mx), my + alpha * (oy - my))
+        # The steady (wind) offset of the load: the mean offset over the last sway period. A boxcar one
+        # period long has a zero at the swing frequency, so the swing itself does not bias the estimate.
+        window = max(1, round(self._period(seen.rope_m) / DT))
+        self.offsets.append(seen.sway_offset)
+        self.offset_sum[0] += seen.sway_offset[0]
+        self.offset_sum[1] += seen.sway_offset[1]
+        while len(self.offsets) > window:
+            ox, oy = self.offsets.popleft()
+            self.offset_sum[0] -= ox
+            self.offset_sum[1] -= oy
+        n = len(self.offsets)
+        self.offset_mean = (self.offset_sum[0] / n, self.offset_sum[1] / n)
         return seen
 
     def _period(self, rope: float) -> float:

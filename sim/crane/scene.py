@@ -129,6 +129,7 @@ class CraneScene:
         self._in_corridor = True
         self._contact_since: float | None = None
         self._last_collision = -math.inf
+        self._last_outside = -math.inf
         self._lower_pause = 0.0
         self._last_cmd_sign = {"bridge": 0, "trolley": 0}
         self._last_accel = [0.0, 0.0]
@@ -436,9 +437,16 @@ class CraneScene:
                 self._event("collision", events)
             self._last_collision = self.t
         # Corridor: the load's centre leaving the corridor.
+        # Swinging back and forth across the edge is one exit, not one per swing.
         in_corridor = self.course.in_corridor(lx, ly)
-        if self._in_corridor and not in_corridor:
+        if (
+            self._in_corridor
+            and not in_corridor
+            and self.t - self._last_outside > limits["corridor_debounce_s"]
+        ):
             self._event("corridor_exit", events)
+        if not in_corridor:
+            self._last_outside = self.t
         self._in_corridor = in_corridor
         # People zone: clearance of the load's footprint; over it is a critical error.
         half = g.load_side / 2
