@@ -20,12 +20,10 @@ from lab.bus.text import Text, UserError
 from station_app.cli.context import Context
 
 if TYPE_CHECKING:
-    from station_app.cli.progress import ProgressBar
-    from station_app.runtime.session import PoseFactory, StationSession
+    from station_app.runtime.session import PoseFactory
 
 DEMO_LEARNER = "demo-learner"
 DEMO_SKILLS = (0.7, 0.8, 0.9)  # the autopilot learner gets better with practice
-PROGRESS_EVERY = 15  # ticks between progress-bar redraws
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -102,7 +100,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 settings,
                 publisher,
             )
-            session.listeners.append(_progress_listener(session, bar))
+            session.listeners.append(bar.follow(session))
             bar.begin(
                 Text(
                     zh=f"第 {number + 1} 次练习（{operator_text}）",
@@ -111,7 +109,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             )
             debrief = session.run()
             bar.end()
-            _print_lines(
+            print_lines(
                 [
                     f"— {Text(zh=f'第 {number + 1} 次练习', en=f'attempt {number + 1}').get(ctx.lang)} —",
                     *debrief.lines(ctx.lang),
@@ -134,7 +132,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "db": masked(db_url),
         "live_stream": publisher.endpoint,
         "wall_s": wall,
-        "attempts": [_compact(d.to_dict()) for d in debriefs],
+        "attempts": [compact(d.to_dict()) for d in debriefs],
     }
     ctx.say(f"报告：{report}（总用时 {wall} s）", f"report: {report} (total {wall} s)")
     ctx.result(summary, str(report))
@@ -179,20 +177,8 @@ def _pose_factory(video: Path | None, ctx: Context) -> PoseFactory:
     return lambda _seconds, _seed: poses.video(video, settings)
 
 
-def _progress_listener(session: StationSession, bar: ProgressBar):
-    ticks = 0
-
-    def listener(kind: str, payload: Any) -> None:
-        nonlocal ticks
-        if kind == "tick":
-            ticks += 1
-            if ticks % PROGRESS_EVERY == 0 and session.limit_s:
-                bar.update(payload.t / session.limit_s, f"t = {payload.t:5.1f} s  {payload.state.step}")
-
-    return listener
-
-
-def _print_lines(lines: list[str]) -> None:
+def print_lines(lines: list[str]) -> None:
+    """Human text goes to stderr, so that stdout carries only the result (JSON with --json)."""
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 
@@ -210,6 +196,6 @@ def _intro(debriefs: list, ctx: Context) -> str:
     ).get(ctx.lang)
 
 
-def _compact(debrief: dict[str, Any]) -> dict[str, Any]:
+def compact(debrief: dict[str, Any]) -> dict[str, Any]:
     """The JSON summary leaves the 10 Hz sway series out (it is plotted in the report)."""
     return {k: v for k, v in debrief.items() if k != "sway"}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 WIDTH = 30
+REDRAW_EVERY = 15  # ticks between redraws while following a session
 
 
 class ProgressBar:
@@ -39,3 +41,16 @@ class ProgressBar:
             self.update(0.0)
             self.stream.write("\n")
             self.stream.flush()
+
+    def follow(self, session: Any) -> Callable[[str, Any], None]:
+        """A listener for a `StationSession`: progress is session time over its time limit."""
+        ticks = 0
+
+        def listener(kind: str, payload: Any) -> None:
+            nonlocal ticks
+            if kind == "tick":
+                ticks += 1
+                if ticks % REDRAW_EVERY == 0 and session.limit_s:
+                    self.update(payload.t / session.limit_s, f"t = {payload.t:5.1f} s  {payload.state.step}")
+
+        return listener
