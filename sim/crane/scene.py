@@ -132,7 +132,7 @@ class CraneScene:
         self._last_outside = -math.inf
         self._lower_pause = 0.0
         self._last_cmd_sign = {"bridge": 0, "trolley": 0}
-        self._last_accel = [0.0, 0.0]
+        self._last_accel = (0.0, 0.0)
         self._landed = False
         self._fault_reported: set[str] = set()
         self.state = self._measure()
@@ -359,10 +359,11 @@ class CraneScene:
                 self.metrics.reversals += 1
             if sign:
                 self._last_cmd_sign[axis] = sign
-        accel = [(vb - self.state.bridge_v) / DT, (vt - self.state.trolley_v) / DT]
-        self.metrics.jerk_sum += sum(abs(a - b) / DT for a, b in zip(accel, self._last_accel, strict=True))
+        ab, at = (vb - self.state.bridge_v) / DT, (vt - self.state.trolley_v) / DT
+        last_b, last_t = self._last_accel
+        self.metrics.jerk_sum += (abs(ab - last_b) + abs(at - last_t)) / DT
         self.metrics.jerk_samples += 1
-        self._last_accel = accel
+        self._last_accel = (ab, at)
 
     def _update_steps(self, command: Command, vb: float, vt: float, rope_v: float, events: list[str]) -> None:
         """Advance the task chain from what the operator does."""

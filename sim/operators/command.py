@@ -25,6 +25,8 @@ class Command:
     def __post_init__(self) -> None:
         for axis in AXES:
             value = getattr(self, axis)
+            if type(value) is float and -1.0 <= value <= 1.0:
+                continue  # the common case, checked first: this runs every control step
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise UserError(f"指令 {axis} 应为数字", f"command {axis} must be a number")
             if not -1.0 <= value <= 1.0:
