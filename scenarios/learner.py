@@ -23,9 +23,10 @@ from scenarios.difficulty import DifficultyModel
 from scenarios.frontier import Frontier, FrontierEvent, observe
 
 DRIFT = 0.02  # q: variance added per attempt, so abilities keep moving as learners learn
+PRACTICE_GAIN = 0.02  # expected θ gained per attempt (the practice term of PFA-style models)
 POPULATION_PRIOR = (0.0, 1.0)  # θ ~ N(0, 1): the scale of the difficulty model's spec weights
 CLASS_SHRINKAGE = 5.0  # pseudo-learners of population prior mixed into a class mean
-ROLLING_WINDOW = 5  # attempts in the rolling task-success rate
+ROLLING_WINDOW = 5  # attempts in the rolling success rates
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class LearnerState:
     variance: np.ndarray  # (K,)
     n_attempts: int = 0
     recent_passes: list[bool] = field(default_factory=list)
+    recent_scores: list[np.ndarray] = field(default_factory=list)  # per-skill scores, last attempts
     last_x: np.ndarray | None = None
     frontier: Frontier | None = None  # None until the first attempt; see scenarios/frontier.py
     frontier_events: tuple[FrontierEvent, ...] = ()  # range changes caused by the last attempt
@@ -54,6 +56,10 @@ class LearnerState:
     @property
     def rolling_success(self) -> float | None:
         return float(np.mean(self.recent_passes)) if self.recent_passes else None
+
+    def skill_success(self, k: int) -> float | None:
+        """Mean recent score of skill k (what the proso-style target correction compares)."""
+        return float(np.mean([s[k] for s in self.recent_scores])) if self.recent_scores else None
 
     def to_dict(self, skills: Sequence[str]) -> dict:
         return {
@@ -105,10 +111,11 @@ def update(state: LearnerState, model: DifficultyModel, outcome: AttemptOutcome)
         state.frontier or Frontier.start(len(outcome.x)), outcome.x, outcome.passed, ~model.calibrated
     )
     return LearnerState(
-        mean=mean,
+        mean=mean + PRACTICE_GAIN,
         variance=variance + DRIFT,
         n_attempts=state.n_attempts + 1,
         recent_passes=recent,
+        recent_scores=[*state.recent_scores, outcome.skill_scores][-ROLLING_WINDOW:],
         last_x=outcome.x.copy(),
         frontier=frontier,
         frontier_events=tuple(events),
