@@ -66,7 +66,8 @@ class Course:
             "obstacles": [
                 {"centre": list(o.centre), "half_extents": list(o.half_extents)} for o in self.obstacles
             ],
-            "people_zones": [list(self.people_zone)],
+            "people_zones": [list(self.people_zone)],  # the load must never pass over these
+            "keep_out": [list(o.rect) for o in self.obstacles],  # floor areas of the obstructions
         }
 
 

@@ -148,6 +148,7 @@ def test_snapshot_is_json_and_carries_bodies_axes_zones_and_activity(scene):
     assert set(snap["bodies"]) == {"bridge", "trolley", "hook", "load"}
     assert {"bridge_x", "trolley_y", "rope_m"} <= set(snap["axes"])
     assert snap["zones"]["people_zones"] and snap["zones"]["corridor"]
+    assert len(snap["zones"]["keep_out"]) == len(scene.course.obstacles)
     assert snap["bodies"]["load"]["position"][2] < snap["bodies"]["hook"]["position"][2]
 
 
