@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 import pytest
 import zmq
+from skimage import data
 
 from lab.bus.sockets import Publisher
 from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind, Topic
 from sim.operators.command import NEUTRAL, Command
 from station_app.runtime.operators import operator_for
-from station_app.runtime.poses import RecordedPoses, edge_box
+from station_app.runtime.poses import RecordedPoses, edge_box, video
 from station_app.runtime.session import SessionSettings, StationSession
 from vision import mocap
+from vision.pipeline import PipelineSettings
 from vision.posestream import PoseFrame
 
 NOBODY = Text(zh="测试", en="test")
@@ -89,3 +92,26 @@ def test_hand_signals_drive_the_crane_through_the_coach(sqlite_factory, crane):
 def test_unknown_operator_is_a_user_error():
     with pytest.raises(UserError, match="unknown operator"):
         operator_for("joystick", "crane")
+
+
+@pytest.mark.slow
+def test_a_video_file_feeds_the_coach_through_real_mediapipe(sqlite_factory, crane, tmp_path):
+    """Two seconds of video of a person (skimage's astronaut, panning) at 10 fps: every frame is judged."""
+    path = tmp_path / "person.mp4"
+    image = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, image.shape[1::-1])
+    for shift in range(20):
+        writer.write(np.roll(image, 2 * shift, axis=1))
+    writer.release()
+    settings = SessionSettings(station="st01", preview_next=False)
+    session = StationSession(
+        sqlite_factory,
+        crane,
+        "v",
+        operator_for("autopilot", "crane"),
+        lambda _seconds, _seed: video(path, PipelineSettings()),
+        settings,
+    )
+    debrief = session.run(max_s=2.5)
+    assert debrief.messages["pose"] == 20 and debrief.coach["frames_judged"] == 20
+    assert "person.mp4" in debrief.poses.en
