@@ -155,12 +155,18 @@ class AutopilotOperator:
             self.periods[key] = self.scene.geometry.pendulum_period(key) * (1 + self.traits.period_error)
         return self.periods[key]
 
+    def _swing(self, seen: CraneState) -> float:
+        """How far the load is from its steady (wind) position, m."""
+        return math.hypot(
+            seen.sway_offset[0] - self.offset_mean[0], seen.sway_offset[1] - self.offset_mean[1]
+        )
+
     def _damping(self, seen: CraneState) -> tuple[float, float]:
         """Sway feedback, lever units: move the pivot towards the swinging load."""
         length = seen.rope_m + self.scene.geometry.load_offset
         gain = self.traits.damping * 2 * EXPERT_ZETA * math.sqrt(G * length)
         (ox, oy), (mx, my) = seen.sway_offset, self.offset_mean
-        if math.hypot(ox - mx, oy - my) < SWAY_IGNORED_M:
+        if self._swing(seen) < SWAY_IGNORED_M:
             return 0.0, 0.0
         return (
             gain * (ox - mx) / self.c["bridge_speed_mps"],
@@ -221,9 +227,7 @@ class AutopilotOperator:
             self._next("steady", t)
             return damp_x, damp_y, 0.0, False
         if phase == "steady":
-            swing = math.hypot(
-                seen.sway_offset[0] - self.offset_mean[0], seen.sway_offset[1] - self.offset_mean[1]
-            )
+            swing = self._swing(seen)
             if swing < 0.05 + 0.5 * (1 - self.skill) or since > 15.0:
                 self._next("travel", t)
             return damp_x, damp_y, 0.0, False
@@ -231,9 +235,7 @@ class AutopilotOperator:
             return self._travel(seen, t)
         if phase == "place":
             bx, ty, error = self._place(seen)
-            swing = math.hypot(
-                seen.sway_offset[0] - self.offset_mean[0], seen.sway_offset[1] - self.offset_mean[1]
-            )
+            swing = self._swing(seen)
             steady = error < self.traits.accept_m and swing < max(0.05, self.traits.accept_m / 2)
             self.settled_since = (self.settled_since or t) if steady else None
             if (self.settled_since is not None and t - self.settled_since > 1.0) or since > 30.0:

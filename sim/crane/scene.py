@@ -11,8 +11,9 @@ objects and the floor collide with the hook and the load; the people zone and th
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -568,8 +569,8 @@ class CraneScene:
     def result(self) -> dict[str, Any]:
         """Exam score, pass/fail, per-skill sub-scores and diagnostics of the attempt so far."""
         completed = self.done and self.completed
-        metrics = self.metrics
-        if not self.done and not metrics.events["not_completed"]:
+        metrics = replace(self.metrics, events=Counter(self.metrics.events))  # asking must not change the run
+        if not self.done:
             metrics.count("not_completed")  # stopped from outside (e.g. a duration cap) before the end
         exam = grade(self.spec.rubric, metrics, self.t, self.optimum_s, self.course.target_radius, completed)
         return {

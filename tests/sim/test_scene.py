@@ -202,3 +202,10 @@ def test_separate_processes_write_byte_identical_traces(tmp_path):
         env = os.environ | {"PYTHONHASHSEED": hash_seed}
         subprocess.run([sys.executable, "-c", script, str(path)], check=True, env=env, capture_output=True)
     assert paths[0].read_bytes() == paths[1].read_bytes() and paths[0].stat().st_size > 0
+
+
+def test_asking_for_the_result_mid_run_does_not_change_the_run(scene):
+    scene.reset(CALM, seed=0)
+    drive(scene, lambda s: NEUTRAL, 2.0)
+    assert scene.result()["critical"] == ["not_completed"]  # not finished yet
+    assert scene.metrics.events["not_completed"] == 0
