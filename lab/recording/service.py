@@ -10,6 +10,7 @@ by more than the relay's queue, frames are counted as not recorded rather than d
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,6 +69,13 @@ def serve_recordings(
             context.term()
 
 
+def _low_priority_recorder(endpoint: str, directory: str, stop: Flag, ready: Flag) -> None:
+    """Recording is latency-insensitive (its queue absorbs seconds): under CPU contention the kernel
+    should run the relay and the viewers first, and the recorder catches up in idle time."""
+    os.nice(10)
+    serve_recordings(endpoint, directory, stop, ready)
+
+
 class RecordingProcess:
     """`serve_recordings` in a child process, listening on a private ipc socket (`endpoint`)."""
 
@@ -78,7 +86,7 @@ class RecordingProcess:
         spawn = mp.get_context("spawn")
         self._stop, self._ready = spawn.Event(), spawn.Event()
         self._process = spawn.Process(
-            target=serve_recordings,
+            target=_low_priority_recorder,
             args=(self.endpoint, str(self.directory), self._stop, self._ready),
             name="shixun-recorder",
             daemon=True,
