@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pybullet as pb
 
+from lab.bus.text import UserError
 from scenarios.spec import FAULTS_KEY, Spec
 from sim.crane.course import TRAVEL_MARGIN, Course, generate_course, rect_gap
 from sim.crane.drives import AxisDrive
@@ -104,7 +105,11 @@ class CraneScene:
     def reset(self, params: Mapping[str, Any] | None, seed: int) -> CraneState:
         """Validate parameters, lay out the seeded course and build the world; same inputs, same world."""
         self.params = self.spec.validate_params(params)
-        self.seed = int(seed)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise UserError(
+                f"种子应为非负整数：{seed!r}", f"the seed must be a non-negative integer, got {seed!r}"
+            )
+        self.seed = seed
         course_rng, wind_rng, fault_rng, sway_rng = (
             np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(4)
         )

@@ -52,6 +52,7 @@ def test_sim_run_json_prints_the_result_object(capsys, tmp_path):
         (["--params", "[1, 2]"], "JSON object"),
         (["--operator", "autopilot:3"], "0..1"),
         (["--duration", "-1"], "--duration"),
+        (["--seed", "-3"], "non-negative"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, args, needle):
