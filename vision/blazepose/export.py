@@ -20,6 +20,7 @@ DETECTOR_ONNX = "pose_detection.onnx"
 LANDMARK_ONNX = "pose_landmark_full.onnx"
 OPSET = 13
 CONSTANT_OPS = frozenset({"DENSIFY", "DEQUANTIZE"})
+UNUSED_OUTPUTS = {LANDMARK_TFLITE: ("Identity_2",)}  # the segmentation mask
 
 
 def mediapipe_modules_dir() -> Path:
@@ -45,15 +46,16 @@ def export_models(out_dir: Path) -> list[Path]:
     for tflite_name, onnx_name in ((DETECTOR_TFLITE, DETECTOR_ONNX), (LANDMARK_TFLITE, LANDMARK_ONNX)):
         with tempfile.TemporaryDirectory() as scratch:
             dense = Path(scratch) / "dense.tflite"
-            dense.write_bytes(fold_constant_ops(tf, (modules / tflite_name).read_bytes()))
+            model_bytes = (modules / tflite_name).read_bytes()
+            dense.write_bytes(fold_constant_ops(tf, model_bytes, UNUSED_OUTPUTS.get(tflite_name, ())))
             target = out_dir / onnx_name
             tf2onnx.convert.from_tflite(str(dense), opset=OPSET, output_path=str(target))
         written.append(target)
     return written
 
 
-def fold_constant_ops(tf, model_bytes: bytes) -> bytes:
-    """Replace DENSIFY/DEQUANTIZE ops on constants by their dense fp32 results."""
+def fold_constant_ops(tf, model_bytes: bytes, drop_outputs: tuple[str, ...] = ()) -> bytes:
+    """Replace DENSIFY/DEQUANTIZE ops on constants by their dense fp32 results; cut unused outputs."""
     from tensorflow.lite.tools import flatbuffer_utils
 
     interpreter = tf.lite.Interpreter(
@@ -87,8 +89,21 @@ def fold_constant_ops(tf, model_bytes: bytes) -> bytes:
         else:
             kept.append(operator)
     subgraph.operators = kept
+    subgraph.outputs = [i for i in subgraph.outputs if subgraph.tensors[i].name.decode() not in drop_outputs]
+    _drop_dead_operators(subgraph)
     _drop_unused_tensors(subgraph)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _drop_dead_operators(subgraph) -> None:
+    """Remove operators none of whose outputs reach a model output."""
+    needed = set(subgraph.outputs)
+    live = []
+    for operator in reversed(subgraph.operators):
+        if needed.intersection(operator.outputs):
+            live.append(operator)
+            needed.update(i for i in operator.inputs if i >= 0)
+    subgraph.operators = live[::-1]
 
 
 def _drop_unused_tensors(subgraph) -> None:
