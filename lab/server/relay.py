@@ -313,8 +313,7 @@ class Relay:
         video, requested = key
         view, wire = _split_view(requested)
         self._index(view, wire, add=False)
-        still_wanted = any(v and _split_view(r)[1] == wire for v, r in self._granted)
-        if video and not still_wanted:
+        if video and not any(v and _split_view(r)[1] == wire for v, r in self._granted):
             self._upstream_video.discard(wire)
             self._xsub.send(b"\x00" + wire)
 

@@ -451,3 +451,19 @@ def test_stations_cannot_publish_comments(lab):
         time.sleep(0.02)
     station.close()
     assert _collect(alice, 0.3) == []
+
+
+def test_viewer_and_station_reconnect_after_a_relay_restart(lab):
+    """Reconnect back-off brings both sides back; the viewer's re-subscription gets a fresh grant."""
+    alice = lab.viewer("alice", [STATE])
+    assert _first(alice) is not None
+    endpoints = lab.relay.endpoints
+    lab.requests.stop()
+    lab.relay.stop()
+    _collect(alice, 0.5)  # whatever was in flight
+    assert _collect(alice, 0.5) == []  # the relay is down
+    lab.relay = Relay(lab.ctx, lab.access, lab.server_keys, endpoints, refresh_s=0.1, clock=lab.clock)
+    lab.relay.start()
+    lab.requests.stop = lambda: None  # already stopped
+    back = _first(alice, timeout_s=10.0)
+    assert back is not None and back.topic == STATE
