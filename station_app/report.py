@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
 from lab.bus.text import Lang, Text
+from scenarios.spec import get_spec
 from station_app.runtime.debrief import Debrief, adaptation_lines, explanation_lines
 
 # Matplotlib needs a CJK-capable font for the Chinese report; the set-up installs WenQuanYi Micro Hei.
@@ -59,6 +60,7 @@ class AttemptSection:
     rows: Sequence[tuple[str, str]]  # (label, value) summary rows
     explanation: Sequence[str]  # one line per parameter: value, skill, why
     sway: Sequence[tuple[float, float]]  # (t, sway_deg)
+    steps: Sequence[tuple[float, str]]  # (t, title of the task-chain step entered), shaded on the sway plot
     coach_events: Sequence[CoachEventMark]
     passed: bool
     adapts: Sequence[str] = ()  # how the next attempt changes because of this one
@@ -88,6 +90,7 @@ LABELS = {
     "no_events": Text("无教练事件", "no coach events"),
 }
 
+STEP_SHADES = ("#f2f2f2", "#e2e8f0")
 SEVERITY_COLOURS = {"info": "#4c78a8", "warning": "#f58518", "critical": "#e45756"}
 
 
@@ -134,6 +137,13 @@ def _attempt_figure(attempt: AttemptSection, label: dict[str, str]) -> plt.Figur
     figure, (sway_axes, events_axes) = plt.subplots(
         2, 1, figsize=(8, 3.6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
+    end = attempt.sway[-1][0] if attempt.sway else 0.0
+    for k, (start, title) in enumerate(attempt.steps):
+        stop = attempt.steps[k + 1][0] if k + 1 < len(attempt.steps) else end
+        sway_axes.axvspan(start, stop, color=STEP_SHADES[k % len(STEP_SHADES)], alpha=0.5, linewidth=0)
+        sway_axes.text(
+            start, 1.0, f" {title}", transform=sway_axes.get_xaxis_transform(), va="top", fontsize=7
+        )
     if attempt.sway:
         times, sway = zip(*attempt.sway, strict=True)
         sway_axes.plot(times, sway, color="#4c78a8", linewidth=1.2)
@@ -197,12 +207,15 @@ def debrief_report(debriefs: Sequence[Debrief], title: str, intro: str, lang: La
     """The report of a series of debriefs by one learner: one section per attempt, skills across them."""
     sections = []
     for number, d in enumerate(debriefs, start=1):
+        spec = get_spec(d.scenario)
+        step_titles = {step.id: step.title.get(lang) for step in spec.steps}
         sections.append(
             AttemptSection(
                 title=LABELS["attempt_n"].get(lang).format(n=number),
                 rows=_rows(d, lang),
                 explanation=explanation_lines(d.explanation, lang),
                 sway=d.sway,
+                steps=[(t, step_titles.get(step, step)) for t, step in d.steps],
                 coach_events=[
                     CoachEventMark(
                         e["onset"],
@@ -218,11 +231,12 @@ def debrief_report(debriefs: Sequence[Debrief], title: str, intro: str, lang: La
         )
     skills: dict[str, list[tuple[float, float]]] = {}
     if debriefs:
+        titles = {s.id: s.title.get(lang) for s in get_spec(debriefs[0].scenario).skills}
         for skill, estimate in debriefs[0].skills_before.items():
-            skills[skill] = [(estimate["theta"], estimate["sd"])]
+            skills[titles.get(skill, skill)] = [(estimate["theta"], estimate["sd"])]
         for d in debriefs:
             for skill, estimate in d.skills_after.items():
-                skills.setdefault(skill, []).append((estimate["theta"], estimate["sd"]))
+                skills.setdefault(titles.get(skill, skill), []).append((estimate["theta"], estimate["sd"]))
     return Report(title=title, intro=intro, attempts=sections, skills=skills)
 
 

@@ -29,6 +29,7 @@ class Debrief:
     result: dict[str, Any]  # the scene's result: passed, score, sub_scores, deductions, critical, metrics
     coach: dict[str, Any]  # `coaching.summarise`
     sway: list[tuple[float, float]]  # (session s, sway °), 10 Hz
+    steps: list[tuple[float, str]]  # (session s, task-chain step entered)
     skills_before: dict[str, dict[str, float]]
     skills_after: dict[str, dict[str, float]]
     recording: str | None

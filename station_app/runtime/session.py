@@ -96,6 +96,7 @@ class _Run:
     output: SessionOutput
     started_wall: float
     sway: list[tuple[float, float]] = field(default_factory=list)
+    steps: list[tuple[float, str]] = field(default_factory=list)  # (session s, step entered)
     reba: list[int] = field(default_factory=list)
 
 
@@ -156,7 +157,9 @@ class StationSession:
             recording = self.settings.recordings_dir / f"{self.settings.station}_{prepared.session_id}.mcap"
         output = SessionOutput(self.settings.station, prepared.session_id, self.publisher, recording)
         coach = Coach(coach_config(self.spec, self.settings.signal_set))
-        self._run = _Run(scene, state, coach, poses, output, time.perf_counter())
+        self._run = _Run(
+            scene, state, coach, poses, output, time.perf_counter(), steps=[(state.t, state.step)]
+        )
         output.emit(Kind.STATE, state.t, scene.snapshot())
         self._emit("started", state)
         return state
@@ -185,6 +188,8 @@ class StationSession:
         state = run.state = run.scene.step(command)
         if not run.sway or state.t - run.sway[-1][0] >= SWAY_PERIOD_S - 1e-9:
             run.sway.append((state.t, state.sway_deg))
+        if state.step != run.steps[-1][1]:
+            run.steps.append((state.t, state.step))
         frames = run.poses.poll(state.t) if run.poses is not None else []
         context = frame_context(state)
         cues: list[CoachEvent] = []
@@ -245,6 +250,7 @@ class StationSession:
             result=result,
             coach=summary,
             sway=run.sway,
+            steps=run.steps,
             skills_before=stored.skills_before,
             skills_after=stored.skills_after,
             recording=recording,

@@ -68,6 +68,7 @@ def test_full_session_stores_attempt_records_mcap_streams_and_updates_the_learne
 
     assert seen[0] == "prepared" and seen[1] == "started" and seen[-1] == "finished"
     assert debrief.result["sim_s"] > 10 and debrief.sway
+    assert [step for _, step in debrief.steps][:3] == ["pre_lift_check", "hoist", "travel"]
     # The coach judged the generated trainee, with the sim's current step as context.
     assert debrief.coach["frames_judged"] > 100
     assert {e["step_id"] for e in debrief.coach["timeline"]} & {"hoist", "travel", "lower"}
