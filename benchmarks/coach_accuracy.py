@@ -66,7 +66,8 @@ CASES = (
         lambda k: {"edit": mocap.straight_knee_lift(55 + 4 * k)},
         lambda k: {"edit": mocap.squat_lift(90 + 5 * k)},
     ),
-    Case("ergo.stooped_lift", "punch", 90, lambda k: {"edit": mocap.straight_knee_lift(60 + 3 * k)}),
+    # The punch clip turns the body about 90° to the left: a camera in front of the start sees it side-on.
+    Case("ergo.stooped_lift", "punch", 0, lambda k: {"edit": mocap.straight_knee_lift(60 + 3 * k)}),
     Case(
         "ergo.overhead_reach",
         "walk",

@@ -66,7 +66,7 @@ class Rule:
     cue: Text  # may use {value} and {threshold}
     measure: Callable[[Features, FrameContext, dict[str, float]], Measurement | None]
     params: tuple[tuple[str, float], ...] = ()  # rule-specific thresholds, overridable per scenario/class
-    smooth_s: float = 0.15  # low-pass time constant on the measured value against landmark jitter
+    smooth_s: float = 0.1  # low-pass time constant on the measured value against landmark jitter
 
     def with_overrides(self, overrides: dict[str, float]) -> Rule:
         """A copy with timing/params replaced by a scenario's or class's thresholds."""
@@ -149,7 +149,7 @@ RULES: dict[str, Rule] = {
             severity="warning",
             unit="deg",
             # Trunk > 45° with straight knees; NIOSH/REBA "bend the knees, not the back" (ergonomics.md §2.1).
-            timing=Timing(enter=45.0, exit=35.0, min_duration=0.3, min_clear=0.4, cooldown=1.0),
+            timing=Timing(enter=45.0, exit=35.0, min_duration=0.25, min_clear=0.4, cooldown=1.0),
             needs=(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE),
             views=SAGITTAL_VIEWS,
             cue=Text(
@@ -165,7 +165,7 @@ RULES: dict[str, Rule] = {
             severity="warning",
             unit="deg",
             # Upper arm > 90° is REBA's worst upper-arm band; we flag a sustained reach well above it.
-            timing=Timing(enter=120.0, exit=105.0, min_duration=0.3, min_clear=0.4, cooldown=1.0),
+            timing=Timing(enter=120.0, exit=105.0, min_duration=0.25, min_clear=0.4, cooldown=1.0),
             needs=(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_HIP, L.RIGHT_HIP),
             views=ALL_VIEWS,
             cue=Text(
@@ -180,7 +180,7 @@ RULES: dict[str, Rule] = {
             severity="warning",
             unit="deg",
             # REBA counts a twist > 15° (ergonomics.md §2.1); under load we flag above 20°.
-            timing=Timing(enter=20.0, exit=15.0, min_duration=0.3, min_clear=0.4, cooldown=1.0),
+            timing=Timing(enter=20.0, exit=15.0, min_duration=0.25, min_clear=0.4, cooldown=1.0),
             needs=(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP),
             views=frozenset({"front", "oblique", "back"}),
             cue=Text(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -30,7 +30,12 @@ from lab.bus.text import Text, UserError
 from vision.landmarks import Landmark as L
 
 MALFORMED_HOLD_S = 0.5
-DEBOUNCE_S = 0.2  # a signal must be recognised this long: no blips while arms move between signals
+# Recognition must persist this long before a signal is emitted: short enough for a safety signal,
+# long enough that a punch or a dance move passing through a signal posture is not one.
+DEBOUNCE_S = {"emergency_stop": 0.1}
+DEFAULT_DEBOUNCE_S = 0.2
+MALFORMED_DEBOUNCE_S = 0.3
+REFRACTORY_S = 0.5  # after a signal ends, no other starts while the arms move out of it
 MOTION_WINDOW_S = 1.5
 ARMS = {
     "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
@@ -229,7 +234,12 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     # ASME B30.5 / OSHA 1926 Subpart CC App. A, travel signals as ASME B30.2 (hand_signals.md §4.2).
     "asme_b30": (
         SignalDef(
-            "emergency_stop", "side_level", "oscillate_forward", "both", _t("紧急停止", "emergency stop"), 0.25
+            "emergency_stop",
+            "side_level",
+            "oscillate_forward",
+            "both",
+            _t("紧急停止", "emergency stop"),
+            0.25,
         ),
         SignalDef("stop", "side_level", "oscillate_forward", "either", _t("停止", "stop"), cap=0.9),
         SignalDef("hoist", "forearm_up", "circle", "either", _t("起升", "hoist"), cap=0.9),
@@ -277,7 +287,7 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     ),
 }
 SIGNAL_SETS["iso16715"] = SIGNAL_SETS["gb5082"]  # GB/T 5082-2019 mirrors ISO 16715:2014 (verify), §4.1
-RECOGNISE = Timing(enter=0.6, exit=0.5, min_duration=DEBOUNCE_S, min_clear=0.3, cooldown=0.5)
+RECOGNISE = Timing(enter=0.6, exit=0.5, min_duration=DEFAULT_DEBOUNCE_S, min_clear=0.3, cooldown=0.5)
 
 
 def command_name(signal: SignalDef, arm: ArmState) -> str:
@@ -304,10 +314,14 @@ class SignalRecogniser:
         self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str]]]] = {
             side: deque() for side in ARMS
         }
-        self._gates = {s.name: Gate(RECOGNISE) for s in self.signals}
+        self._gates = {
+            s.name: Gate(replace(RECOGNISE, min_duration=DEBOUNCE_S.get(s.name, DEFAULT_DEBOUNCE_S)))
+            for s in self.signals
+        }
         self._windows = sorted({s.hold_s for s in self.signals} | {MALFORMED_HOLD_S}, reverse=True)
         self._open: dict[str, CoachEvent] = {}
-        self._malformed_gates = {"not_level": Gate(RECOGNISE), "wrong_hand": Gate(RECOGNISE)}
+        malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
+        self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
         self._malformed_open: dict[str, CoachEvent] = {}
         self._cache: dict[tuple[str, ...], float] = {}  # per frame: (side, motion, posture) -> strength
         # Per arm and posture window: the fraction of the window in which each posture held.
@@ -335,6 +349,9 @@ class SignalRecogniser:
         for signal in self.signals:
             confidence, side = confidences[signal.name]
             gate = self._gates[signal.name]
+            busy = any(g.active for n, g in self._gates.items() if n != signal.name)
+            if busy and not gate.active and signal.name != "emergency_stop":
+                confidence = 0.0  # one signal at a time; only emergency stop cuts in
             change = gate.update(f.t, confidence)
             if change == "start":
                 name = command_name(signal, arms[side if side in arms else "right"])
@@ -356,6 +373,9 @@ class SignalRecogniser:
                 event = self._open.pop(signal.name)
                 event.end = gate.last_true
                 ended.append(event)
+                for other in self._gates.values():
+                    if other is not gate:
+                        other.hold_off(f.t + REFRACTORY_S)
         self._malformed(f, arms, step_id, started, ended)
         return started, ended
 

@@ -61,6 +61,10 @@ class Gate:
             return "end"
         return None
 
+    def hold_off(self, until: float) -> None:
+        """Do not start before `until` (e.g. while a related finding has just ended)."""
+        self._cooldown_until = max(self._cooldown_until, until)
+
     @property
     def last_true(self) -> float:
         return self._last_true
