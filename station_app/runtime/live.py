@@ -57,6 +57,11 @@ class SessionOutput:
         self.sent[kind.value] = self.sent.get(kind.value, 0) + 1
         return envelope
 
+    @property
+    def off_station(self) -> bool:
+        """Whether anything this session sends can leave the machine (the view shows an indicator)."""
+        return self.publisher is not None and not is_local(self.publisher.endpoint)
+
     def video_requested(self) -> bool:
         """Whether someone upstream asks for this session's video (the runtime still needs consent)."""
         return self.publisher is not None and self.publisher.wanted(self.topic(Kind.VIDEO))
@@ -65,3 +70,12 @@ class SessionOutput:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def is_local(endpoint: str) -> bool:
+    """Loopback TCP, IPC and in-process endpoints never leave the machine."""
+    transport, _, address = endpoint.partition("://")
+    if transport in ("ipc", "inproc"):
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]")
+    return transport == "tcp" and (host in ("localhost", "::1") or host.startswith("127."))

@@ -173,6 +173,11 @@ class StationSession:
         return self._run is not None and self._run.scene.done
 
     @property
+    def off_station(self) -> bool:
+        """Whether the live stream can leave this machine now: the view must show it while it does."""
+        return self._run is not None and self._run.output.off_station
+
+    @property
     def limit_s(self) -> float | None:
         """The latest session time the attempt can run to (the examiner's stop time)."""
         return None if self._run is None else float(self._run.scene.stop_s)
@@ -222,7 +227,7 @@ class StationSession:
             self._send_events(run, [], closing)
             summary = summarise(run.coach.events, run.reba)
             run.output.close()
-            privacy = self._privacy_check(prepared, run.output.recording_path)
+            privacy = self._privacy_check(prepared, run.output)
             recording = str(run.output.recording_path) if run.output.recording_path else None
             stored = store_link.complete(
                 self.factory, self.space, prepared, result, summary, recording, _now()
@@ -296,13 +301,13 @@ class StationSession:
         for event in ended:
             run.output.emit(Kind.EVENTS, event.end or event.onset, event.to_dict(), type="coach.end")
 
-    def _privacy_check(self, prepared: PreparedAttempt, recording: Path | None) -> dict[str, Any]:
+    def _privacy_check(self, prepared: PreparedAttempt, output: SessionOutput) -> dict[str, Any]:
         """Without clip consent (or with clip retention 0) no image or video may be on disk after a session.
 
         This runtime never writes pixels; the check proves it for the session's recording and clip
         folder, and deletes anything found there (reported, so a faulty component is noticed).
         """
-        roots = [recording] if recording is not None else []
+        roots = [output.recording_path] if output.recording_path is not None else []
         if self.settings.clips_dir is not None:
             roots.append(files.clip_dir(self.settings.clips_dir, prepared.session_id))
         clips_allowed = prepared.clips_allowed and self.settings.clip_retention_days > 0
@@ -310,6 +315,7 @@ class StationSession:
         files.remove(found)
         return {
             "video_streamed": False,
+            "streamed_off_station": output.off_station,
             "clips_allowed": clips_allowed,
             "media_files_removed": [str(p) for p in found],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import cv2
@@ -14,6 +15,7 @@ from lab.bus.sockets import Publisher
 from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind, Topic
 from sim.operators.command import NEUTRAL, Command
+from station_app.runtime.live import is_local
 from station_app.runtime.operators import operator_for
 from station_app.runtime.poses import RecordedPoses, edge_box, video
 from station_app.runtime.session import SessionSettings, StationSession
@@ -115,3 +117,39 @@ def test_a_video_file_feeds_the_coach_through_real_mediapipe(sqlite_factory, cra
     debrief = session.run(max_s=2.5)
     assert debrief.messages["pose"] == 20 and debrief.coach["frames_judged"] == 20
     assert "person.mp4" in debrief.poses.en
+
+
+def test_a_replayed_input_log_drives_the_session(sqlite_factory, crane, tmp_path):
+    log = [Command(estop=True), NEUTRAL, *[Command(hoist=1.0)] * 40]
+    path = tmp_path / "inputs.jsonl"
+    path.write_text("".join(json.dumps(c.to_dict()) + "\n" for c in log), encoding="utf-8")
+    session = StationSession(
+        sqlite_factory,
+        crane,
+        "r",
+        operator_for(f"replay:{path}", "crane"),
+        None,
+        SessionSettings(preview_next=False),
+    )
+    ticks = []
+    session.listeners.append(lambda kind, payload: ticks.append(payload) if kind == "tick" else None)
+    debrief = session.run(max_s=3.0)
+    assert [t.command for t in ticks[: len(log)]] == log and ticks[-1].command == NEUTRAL
+    assert [step for _, step in debrief.steps] == ["pre_lift_check", "hoist"]
+    assert ticks[len(log) - 1].state.rope_m < ticks[1].state.rope_m
+    assert debrief.skipped == [{"zh": "教练（无姿态输入）", "en": "coach (no pose input)"}]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "local"),
+    [
+        ("tcp://127.0.0.1:5560", True),
+        ("tcp://localhost:5560", True),
+        ("tcp://[::1]:5560", True),
+        ("ipc:///tmp/lab", True),
+        ("tcp://10.0.0.5:5560", False),
+        ("tcp://lab-server:5560", False),
+    ],
+)
+def test_what_counts_as_leaving_the_station(endpoint, local):
+    assert is_local(endpoint) is local

@@ -80,7 +80,12 @@ def test_full_session_stores_attempt_records_mcap_streams_and_updates_the_learne
     assert info["messages"] == {k: v for k, v in debrief.messages.items()}
     states = [m.envelope.body for m in read_recording(debrief.recording, kinds=[Kind.STATE])]
     assert states[-1]["done"] and states[-1]["t"] == pytest.approx(debrief.result["sim_s"])
-    assert debrief.privacy == {"video_streamed": False, "clips_allowed": False, "media_files_removed": []}
+    assert debrief.privacy == {
+        "video_streamed": False,
+        "streamed_off_station": False,  # loopback
+        "clips_allowed": False,
+        "media_files_removed": [],
+    }
     # Stored: the attempt (with coach summary) on the finished session; the learner model moved.
     with sqlite_factory() as db:
         attempt = db.get(Attempt, debrief.attempt_id)
