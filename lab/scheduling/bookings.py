@@ -421,14 +421,17 @@ def list_bookings(
 ) -> list[BookingView]:
     """Bookings overlapping [start, end), oldest first, optionally for one resource or party."""
     query = (
-        select(Booking, Equipment, SchoolClass.code, Learner.code, User.display_name)
+        select(
+            Booking.id, Equipment.name, Equipment.location, Booking.starts_at, Booking.ends_at, Booking.status,
+            SchoolClass.code, Learner.code, User.display_name, Booking.note, Booking.recurrence_id,
+        )  # columns, not entities: a week's listing is read-only and large
         .join(Equipment, Booking.equipment_id == Equipment.id)
         .outerjoin(SchoolClass, Booking.class_id == SchoolClass.id)
         .outerjoin(Learner, Booking.learner_id == Learner.id)
         .outerjoin(User, Booking.instructor_id == User.id)
         .where(Booking.starts_at < end, Booking.ends_at > start, Booking.status.in_(statuses))
         .order_by(Booking.starts_at, Equipment.name)
-    )
+    )  # fmt: skip
     for column, value in (
         (Booking.equipment_id, equipment_id),
         (Booking.class_id, class_id),
@@ -437,22 +440,22 @@ def list_bookings(
     ):
         if value is not None:
             query = query.where(column == value)
-    views = []
-    for booking, equipment, class_code, learner_code, instructor in session.execute(query):
-        views.append(
-            BookingView(
-                id=booking.id,
-                equipment=equipment.name,
-                location=equipment.location,
-                starts_at=booking.starts_at,
-                ends_at=booking.ends_at,
-                status=booking.status,
-                holder=party_text(class_code, learner_code, instructor),
-                class_code=class_code,
-                learner_code=learner_code,
-                instructor=instructor,
-                note=booking.note,
-                recurrence_id=booking.recurrence_id,
-            )
+    return [
+        BookingView(
+            id=id_,
+            equipment=name,
+            location=location,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=status,
+            holder=party_text(class_code, learner_code, instructor),
+            class_code=class_code,
+            learner_code=learner_code,
+            instructor=instructor,
+            note=note,
+            recurrence_id=series,
         )
-    return views
+        for id_, name, location, starts_at, ends_at, status, class_code, learner_code, instructor, note, series in (
+            session.execute(query)
+        )
+    ]

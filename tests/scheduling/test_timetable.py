@@ -144,3 +144,21 @@ def test_busy_slots_cover_partly_touched_slots_per_day() -> None:
         (16, 18)
     ]
     assert grid.slot_start(17) == datetime(2026, 12, 1, 8, 30, tzinfo=TZ)
+
+
+def test_first_fit_warm_start_answers_even_without_search_time() -> None:
+    stations = [
+        StationInfo(f"st{k}", frozenset({CRANE, ROBOT} if k % 2 else {CRANE}), busy=((k, k + 3),))
+        for k in range(4)
+    ]
+    instructors = [
+        InstructorInfo(f"in{i}", frozenset({CRANE, ROBOT}), available=((0, 12), (14, 16))) for i in range(4)
+    ]
+    requests = [
+        SessionRequest(f"s{n}", ROBOT if n % 3 == 0 else CRANE, 2 + n % 3, (f"class:{n % 4}",))
+        for n in range(9)
+    ]
+    proposal = propose(requests, stations, instructors, GRID, seconds=0.001, seed=7, workers=1)
+    assert proposal.status in ("first-fit", "feasible", "optimal")
+    assert proposal.first_fit_seconds is not None and proposal.unplaced == []
+    assert_valid(proposal, stations, instructors, GRID)
