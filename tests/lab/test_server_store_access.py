@@ -194,7 +194,9 @@ def test_relay_on_the_store_serves_the_invited_mentor_and_stops_on_revocation(en
                     got.append(message)
             return got
 
-        assert pump(alice, 3.0)
+        received = pump(alice, 3.0)
+        assert received
+        assert all("张伟" not in repr(m.envelope) and "pupil" not in repr(m.envelope) for m in received)
         assert pump(bob, 0.5) == []
         with make_session_factory(engine)() as db:
             db.get(MentorInvitation, ids["invitation"]).revoked_at = datetime.now(UTC)
