@@ -17,6 +17,7 @@ Listeners receive `(kind, payload)`: ("prepared", PreparedAttempt), ("started", 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -223,8 +224,9 @@ class StationSession:
         try:
             result = run.scene.result()
             result["operator"] = self.operator.name
-            closing = run.coach.finish(run.state.t)
-            self._send_events(run, [], closing)
+            known = len(run.coach.events)
+            closing = run.coach.finish(run.state.t)  # may also add findings, e.g. steps never reached
+            self._send_events(run, run.coach.events[known:], closing)
             summary = summarise(run.coach.events, run.reba)
             run.output.close()
             privacy = self._privacy_check(prepared, run.output)
@@ -237,6 +239,9 @@ class StationSession:
                 if self.settings.preview_next
                 else None
             )
+        except BaseException:
+            self._abort_quietly()
+            raise
         finally:
             self._close_run()
         self.debrief = Debrief(
@@ -281,19 +286,24 @@ class StationSession:
 
     def run(self, realtime: bool = False, max_s: float | None = None) -> Debrief:
         """Headless: the whole session; `realtime` paces steps at sim time, `max_s` caps sim time."""
-        state = self.start()
-        t0 = time.monotonic()
         try:
+            state = self.start()
+            t0 = time.monotonic()
             while not self.done and (max_s is None or state.t < max_s - 1e-9):
                 state = self.step().state
                 if realtime and (delay := state.t - (time.monotonic() - t0)) > 0:
                     time.sleep(delay)
         except BaseException:
-            self.abort(Text(zh="运行中断", en="the run was interrupted"))
+            self._abort_quietly()
             raise
         return self.finish()
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    def _abort_quietly(self) -> None:
+        """Abort on the way out of an error, so that the original error is the one reported."""
+        with contextlib.suppress(Exception):
+            self.abort(Text(zh="运行中断", en="the run was interrupted"))
 
     def _send_events(self, run: _Run, started: list[CoachEvent], ended: list[CoachEvent]) -> None:
         for event in started:

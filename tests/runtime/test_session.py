@@ -13,7 +13,7 @@ from skimage import data
 from sqlalchemy import select
 
 from lab.bus.sockets import Publisher, Receiver
-from lab.bus.text import Text
+from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind, Topic
 from lab.recording.mcap_io import read_recording, recording_info
 from lab.store.models import Attempt, SessionState, TrainingSession
@@ -151,3 +151,17 @@ def test_media_left_in_the_session_clip_folder_is_removed_without_clip_consent(
     debrief = session.run(max_s=1.0)
     assert debrief.privacy["media_files_removed"] == [str(clip)]
     assert not clip.exists() and Path(debrief.recording).exists()
+
+
+def test_a_failing_input_aborts_the_session_and_reports_the_original_error(sqlite_factory, crane, tmp_path):
+    def broken_camera(_seconds, _seed):
+        raise UserError("摄像头已拔出", "camera unplugged")
+
+    session = StationSession(
+        sqlite_factory, crane, "learner-2", make_operator("autopilot", "crane"), broken_camera
+    )
+    with pytest.raises(UserError, match="camera unplugged"):
+        session.run()
+    with sqlite_factory() as db:
+        row = db.scalars(select(TrainingSession)).one()
+        assert row.state is SessionState.ABORTED and row.ended_at is not None
