@@ -45,6 +45,7 @@ class Traits:
     slow_height_m: float
     accept_m: float  # placement error the operator accepts before lowering
     place_gain: float  # 1/s, how firmly the operator steers the pivot onto the target
+    notice_sink_m: float  # how far the load sinks (brake slip) before the operator hoists it back
 
     @classmethod
     def draw(cls, skill: float, rng: np.random.Generator, tolerance: float) -> Traits:
@@ -62,6 +63,7 @@ class Traits:
             slow_height_m=LOWER_SLOW_HEIGHT_M * skill,
             accept_m=tolerance * (0.3 + 1.5 * lack),
             place_gain=FINE_GAIN * skill,
+            notice_sink_m=0.1 + 3.0 * lack,
         )
 
 
@@ -232,7 +234,8 @@ class AutopilotOperator:
                 self._next("travel", t)
             return damp_x, damp_y, 0.0, False
         if phase == "travel":
-            return self._travel(seen, t)
+            bridge, trolley, _, _ = self._travel(seen, t)
+            return bridge, trolley, self._hold_height(seen), False
         if phase == "place":
             bx, ty, error = self._place(seen)
             swing = self._swing(seen)
@@ -240,7 +243,7 @@ class AutopilotOperator:
             self.settled_since = (self.settled_since or t) if steady else None
             if (self.settled_since is not None and t - self.settled_since > 1.0) or since > 30.0:
                 self._next("lower", t)
-            return *self._feedback(seen, bx + damp_x, ty + damp_y), 0.0, False
+            return *self._feedback(seen, bx + damp_x, ty + damp_y), self._hold_height(seen), False
         if phase == "lower":
             if seen.landed:
                 self._next("rest", t)
@@ -256,6 +259,10 @@ class AutopilotOperator:
             )
             return *self._feedback(seen, bx + damp_x, ty + damp_y), lever, False
         return 0.0, 0.0, 0.0, False
+
+    def _hold_height(self, seen: CraneState) -> float:
+        """Hoist back up if the load has sunk (a slipping brake) by more than the operator notices."""
+        return 1.0 if seen.rope_m > self.travel_rope + self.traits.notice_sink_m else 0.0
 
     def _plan_legs(self, seen: CraneState) -> None:
         course, c = self.scene.course, self.c

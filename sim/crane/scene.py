@@ -337,9 +337,10 @@ class CraneScene:
         pb.stepSimulation(physicsClientId=cid)
         self.t = t + DT
         self._track_controls(command, vb, vt)
-        self._update_steps(command, vb, vt, rope_v, events)
+        lowering = command.hoist < 0 and not command.estop  # the operator's lever, not a slipping brake
+        self._update_steps(command, vb, vt, lowering, events)
         measured = self._measure()
-        self._judge(st, measured, rope_v, events)
+        self._judge(st, measured, lowering, events)
         if not self.done and self.t >= self.stop_s:
             self._finish(events, "not_completed")
         self.state = _with_events(measured, tuple(events), self.step_id, self._landed, self.done)
@@ -371,7 +372,9 @@ class CraneScene:
         self.metrics.jerk_samples += 1
         self._last_accel = (ab, at)
 
-    def _update_steps(self, command: Command, vb: float, vt: float, rope_v: float, events: list[str]) -> None:
+    def _update_steps(
+        self, command: Command, vb: float, vt: float, lowering: bool, events: list[str]
+    ) -> None:
         """Advance the task chain from what the operator does."""
         step = self.step_id
         if step == "pre_lift_check":
@@ -385,7 +388,7 @@ class CraneScene:
                 self._enter("hoist", events)
         elif step == "hoist" and (vb or vt):
             self._enter("travel", events)
-        elif step in ("hoist", "travel") and rope_v > 0 and self._near_target(self.state.load):
+        elif step in ("hoist", "travel") and lowering and self._near_target(self.state.load):
             self._enter("lower", events)
 
     def _enter(self, step: str, events: list[str]) -> None:
@@ -426,7 +429,7 @@ class CraneScene:
 
     # --- judging -------------------------------------------------------------------------------------
 
-    def _judge(self, before: CraneState, now: CraneState, rope_v: float, events: list[str]) -> None:
+    def _judge(self, before: CraneState, now: CraneState, lowering: bool, events: list[str]) -> None:
         """Turn the physics of this step into exam events and diagnostics."""
         m, limits, g = self.metrics, self.spec.rubric.limits, self.geometry
         lx, ly, _ = now.load
@@ -465,7 +468,7 @@ class CraneScene:
             self._finish(events, "two_block")
         # Hoist-down: a pause while lowering is a stop (NCCCO 2007 overhead change).
         if self.step_id == "lower" and not floor_touch:
-            self._lower_pause = self._lower_pause + DT if rope_v <= 0 else 0.0
+            self._lower_pause = 0.0 if lowering else self._lower_pause + DT
             if (
                 self._lower_pause > limits["hoist_stop_s"]
                 and self._lower_pause - DT <= limits["hoist_stop_s"]
