@@ -47,3 +47,11 @@ def test_sub_scores_rise_with_skill():
         assert by_skill[0] < by_skill[1] < by_skill[2], (skill_id, by_skill)
     scores = [np.mean([r["score"] for r in means[s]]) for s in skills]
     assert scores[0] < scores[1] < scores[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["hoist_brake_slip", "drive_lag", "sudden_gust", "limit_switch_failure"])
+def test_expert_copes_with_each_injected_fault(fault):
+    (result,) = attempts(1.0, [0], {"faults": [fault]})
+    assert result["passed"], (result["critical"], result["deductions"])
+    assert result["params"]["faults"] == [fault]
