@@ -154,24 +154,32 @@ def _normalize_radians(angle: float) -> float:
 
 
 def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
-    """Replace x, y by the sigmoid-weighted centroid of the heatmap around each landmark."""
+    """Replace x, y by the sigmoid-weighted centroid of the heatmap around each landmark.
+
+    Truncation toward zero and a bounds check on the column and the row's lower side only, as
+    MediaPipe's C++ does; the kernel shrinks at the heatmap's edges (zero border).
+    """
     rows, cols, count = heatmap.shape
+    col = (points[:, 0] * cols).astype(np.int64)
+    row = (points[:, 1] * rows).astype(np.int64)
+    offsets = np.arange(HEATMAP_KERNEL) - (HEATMAP_KERNEL - 1) // 2
+    grid_rows, grid_cols = row[:, None] + offsets, col[:, None] + offsets  # (count, kernel)
+    inside = ((grid_rows >= 0) & (grid_rows < rows))[:, :, None] & ((grid_cols >= 0) & (grid_cols < cols))[
+        :, None, :
+    ]
+    values = heatmap[
+        np.clip(grid_rows, 0, rows - 1)[:, :, None],
+        np.clip(grid_cols, 0, cols - 1)[:, None, :],
+        np.arange(count)[:, None, None],
+    ]
+    confidence = np.where(inside, sigmoid(values), 0.0)
+    total = confidence.sum(axis=(1, 2))
+    refine = (col >= 0) & (col < cols) & (row >= 0) & (total > 0)
+    refine &= confidence.max(axis=(1, 2)) >= HEATMAP_MIN_CONFIDENCE
     refined = points.copy()
-    offset = (HEATMAP_KERNEL - 1) // 2
-    for i in range(count):
-        # Truncation toward zero and a column-only bounds check, as MediaPipe's C++ does.
-        col, row = int(points[i, 0] * cols), int(points[i, 1] * rows)
-        if not (0 <= col < cols and row >= 0):
-            continue
-        row0, row1 = max(0, row - offset), min(rows, row + offset + 1)
-        col0, col1 = max(0, col - offset), min(cols, col + offset + 1)
-        confidence = sigmoid(heatmap[row0:row1, col0:col1, i])
-        total = confidence.sum()
-        if confidence.size == 0 or confidence.max() < HEATMAP_MIN_CONFIDENCE or total <= 0:
-            continue
-        grid_rows, grid_cols = np.mgrid[row0:row1, col0:col1]
-        refined[i, 0] = (grid_cols * confidence).sum() / cols / total
-        refined[i, 1] = (grid_rows * confidence).sum() / rows / total
+    safe_total = np.where(total > 0, total, 1.0)
+    refined[refine, 0] = ((confidence * grid_cols[:, None, :]).sum(axis=(1, 2)) / cols / safe_total)[refine]
+    refined[refine, 1] = ((confidence * grid_rows[:, :, None]).sum(axis=(1, 2)) / rows / safe_total)[refine]
     return refined
 
 
