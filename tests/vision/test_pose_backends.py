@@ -13,6 +13,7 @@ from conftest import photo_variants, rgb
 from hardware.cameras import open_source
 from lab.bus.text import UserError
 from vision.backends import create_backend
+from vision.backends.mediapipe_tasks import write_full_model_bundle
 from vision.blazepose.pipeline import OnnxPoseBackend, providers_for
 from vision.pipeline import PipelineSettings, PosePipeline
 from vision.samples import EMPTY_PHOTOS, PERSON_PHOTOS, photo_bgr
@@ -112,3 +113,22 @@ def test_a_missing_or_invalid_task_model_is_a_user_error(tmp_path: Path, content
         path.write_bytes(content)
     with pytest.raises(UserError, match="task"):
         create_backend("mediapipe", static=False, task_model=path)
+
+
+def test_tasks_api_runs_offline_on_the_wheels_full_model(
+    tmp_path: Path, mediapipe_static, motion_video
+) -> None:
+    bundle = write_full_model_bundle(tmp_path / "pose_landmarker_full.task")
+    picture = rgb(photo_bgr("astronaut"))
+    expected, _ = mediapipe_static.estimate(picture)
+    static = create_backend("mediapipe", static=True, task_model=bundle)
+    image, world = static.estimate(picture)
+    assert image.shape == (33, 4) and world.shape == (33, 3)
+    assert np.median(np.abs(image[:, :2] - expected[:, :2])) < 0.005  # same model, Tasks-API graph
+    assert static.estimate(rgb(photo_bgr("coffee"))) == (None, None)
+    static.close()
+    video = create_backend("mediapipe", static=False, task_model=bundle)
+    source = open_source(str(motion_video))
+    seen = [video.estimate(rgb(source.read().image))[0] is not None for _ in range(4)]
+    video.close()
+    assert seen == [True] * 4

@@ -1,8 +1,10 @@
 """The Tasks-API PoseLandmarker, used when a `.task` model (lite/full/heavy) is configured.
 
-The `.task` bundles are not in the mediapipe wheel; the user downloads one once and points
-`vision.task_model` (or `--task-model`) at it. Video mode needs strictly increasing timestamps,
-which this backend makes itself from a frame counter, so callers need not supply them.
+Google's `.task` bundles are not in the mediapipe wheel; a user who wants lite or heavy downloads one
+once and points `vision.task_model` (or `--task-model`) at it. `write_full_model_bundle` makes a `.task`
+from the full model the wheel does ship (adding the input-normalisation metadata the Tasks API needs),
+so the Tasks API also runs fully offline. Video mode needs strictly increasing timestamps, which this
+backend makes itself from a frame counter, so callers need not supply them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,29 @@ from lab.bus.text import UserError
 from vision.backends import Landmarks
 
 FRAME_STEP_MS = 33
+# (wheel file, name inside the bundle, input normalisation mean and std, output count)
+_BUNDLE_PARTS = (
+    ("pose_detection/pose_detection.tflite", "pose_detector.tflite", 127.5, 127.5, 2),  # to [-1, 1]
+    ("pose_landmark/pose_landmark_full.tflite", "pose_landmarks_detector.tflite", 0.0, 255.0, 5),  # [0, 1]
+)
+
+
+def write_full_model_bundle(path: Path) -> Path:
+    """Write a PoseLandmarker `.task` made of the wheel's own BlazePose detector and full landmark model."""
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer, model_asset_bundle_utils
+
+    from vision.blazepose.export import mediapipe_modules_dir
+
+    modules = mediapipe_modules_dir()
+    models = {}
+    for wheel_file, bundle_name, mean, std, outputs in _BUNDLE_PARTS:
+        writer = metadata_writer.MetadataWriter.create(bytearray((modules / wheel_file).read_bytes()))
+        writer.add_image_input(norm_mean=[mean], norm_std=[std])
+        for _ in range(outputs):
+            writer.add_feature_output()
+        models[bundle_name], _ = writer.populate()
+    model_asset_bundle_utils.create_model_asset_bundle(models, str(path))
+    return path
 
 
 class TaskPoseBackend:
