@@ -15,11 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from lab.auth.access import require
+from lab.auth.permissions import Action, Resource
 from lab.bus.text import UserError
 from lab.health.status import Thresholds
 from lab.scheduling.grid import WeekGrid, week_grid
 from lab.store.engine import make_engine, make_session_factory
 from lab.store.migrate import current_revision, head_revision, upgrade
+from lab.store.types import utc_now
+from station_app.cli.context import Context
+from station_app.cli.login import current_actor
 from station_app.config import Config
 
 
@@ -81,11 +86,15 @@ def open_store(db_url: str) -> sessionmaker[Session]:
 
 
 @contextmanager
-def store_transaction(db_url: str) -> Iterator[Session]:
-    """One transaction on the store, committed when the block ends without an error."""
-    sessions = open_store(db_url)
+def store_transaction(ctx: Context, action: Action, target: str) -> Iterator[Session]:
+    """One transaction on the store as the logged-in person (`shixun login`, or SHIXUN_USER and
+    SHIXUN_PASSWORD), allowed by the permission matrix for `action` on equipment and bookings
+    (changes are audited, lab.auth.access.require); committed when the block ends without an error."""
+    sessions = open_store(ctx.db_url)
     try:
         with sessions() as session, session.begin():
+            now = utc_now()
+            require(session, current_actor(ctx, session, now), action, Resource.EQUIPMENT, None, target, now)
             yield session
     finally:
         sessions.kw["bind"].dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime, timedelta
 
+from lab.auth.permissions import Action
 from lab.scheduling import bookings
 from lab.scheduling.registry import get_equipment
 from lab.scheduling.rules import local_span
@@ -62,7 +63,7 @@ def _party_options(parser: argparse.ArgumentParser) -> None:
 def run_create(args: argparse.Namespace, ctx: Context) -> int:
     tz = admin_settings(ctx.config).tz
     start, end = parse_when(args.start, tz), parse_when(args.end, tz)
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"equipment:{args.equipment}") as session:
         equipment = get_equipment(session, args.equipment)
         parties = bookings.resolve_parties(session, args.class_code, args.learner, args.instructor, args.by)
         now = utc_now()
@@ -108,7 +109,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     tz = admin_settings(ctx.config).tz
     first = parse_day(args.start) if args.start else utc_now().astimezone(tz).date()
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.VIEW, "bookings") as session:
         filters = {}
         if args.equipment:
             filters["equipment_id"] = get_equipment(session, args.equipment).id
@@ -131,7 +132,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def _change(ctx: Context, booking_id: int, action) -> int:
     tz = admin_settings(ctx.config).tz
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"booking:{booking_id}") as session:
         row = _row(action(session, booking_id), tz)
     ctx.result(row, f"#{row['id']} {row['day']} {row['span']} {row['status']}")
     return 0
@@ -157,7 +158,7 @@ def run_checkin(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_release(args: argparse.Namespace, ctx: Context) -> int:
     tz = admin_settings(ctx.config).tz
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, "bookings:no-shows") as session:
         released = [_row(b, tz) for b in bookings.release_no_shows(session, utc_now())]
     ctx.say(f"已释放 {len(released)} 个未签到预约", f"released {len(released)} no-show bookings")
     ctx.result(

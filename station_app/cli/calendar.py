@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from lab.auth.permissions import Action
 from lab.bus.text import Text, UserError
 from lab.scheduling.bookings import list_bookings, resolve_parties
 from lab.scheduling.ical import to_ical
@@ -40,7 +41,8 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError("--days 应为正数", "--days must be positive")
     first = parse_day(args.start) if args.start else utc_now().astimezone(tz).date()
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-    with store_transaction(ctx.db_url) as session:
+    whose = args.equipment or args.class_code or args.learner
+    with store_transaction(ctx, Action.EXPORT, f"calendar:{whose}") as session:
         if args.equipment:
             equipment = get_equipment(session, args.equipment)
             filters, title = (

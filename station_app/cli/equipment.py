@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from lab.auth.permissions import Action
 from lab.bus.text import UserError
 from lab.health.monitor import booked_down, health_report, record_heartbeat, set_bus_id
 from lab.scheduling import registry
@@ -100,7 +101,7 @@ def _human(item: dict[str, Any]) -> str:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         item = registry.add_equipment(
             session, registry.parse_kind(args.kind), args.name, args.location or "",
             _scenarios(args.scenarios) or [], _rules(args.rule),
@@ -111,7 +112,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.VIEW, "equipment") as session:
         kind = registry.parse_kind(args.kind) if args.kind else None
         items = [registry.equipment_dict(e) for e in registry.list_equipment(session, kind)]
     ctx.result(items, "\n".join(_human(i) for i in items) or "-")
@@ -119,7 +120,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_set(args: argparse.Namespace, ctx: Context) -> int:
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         item = registry.get_equipment(session, args.name)
         if args.location is not None:
             item.location = args.location
@@ -138,7 +139,7 @@ def run_set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_train(args: argparse.Namespace, ctx: Context) -> int:
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         people = registry.set_trained(registry.get_equipment(session, args.name), args.who, not args.remove)
     ctx.result({"equipment": args.name, "trained": sorted(people)}, ", ".join(sorted(people)) or "-")
     return 0
@@ -147,7 +148,7 @@ def run_train(args: argparse.Namespace, ctx: Context) -> int:
 def run_blackout(args: argparse.Namespace, ctx: Context) -> int:
     tz = admin_settings(ctx.config).tz
     start, end = parse_when(args.start, tz), parse_when(args.end, tz)
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         item = registry.get_equipment(session, args.name)
         blackout, hit = registry.add_blackout(session, item, start, end, args.reason, args.cancel_bookings)
         affected = [{"booking": b.id, "span": local_span(b.starts_at, b.ends_at, tz)} for b in hit]
@@ -166,7 +167,7 @@ def run_blackout(args: argparse.Namespace, ctx: Context) -> int:
 def run_health(args: argparse.Namespace, ctx: Context) -> int:
     settings = admin_settings(ctx.config)
     now = utc_now()
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.VIEW, "equipment:health") as session:
         report = health_report(session, now, settings.thresholds)
         alerts = booked_down(session, now, settings.thresholds, settings.tz, lookahead=timedelta(minutes=30))
     lines = []
@@ -187,7 +188,7 @@ def run_heartbeat(args: argparse.Namespace, ctx: Context) -> int:
     except json.JSONDecodeError:
         raise UserError("心跳内容不是有效的 JSON", "the heartbeat body is not valid JSON") from None
     settings = admin_settings(ctx.config)
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         row = record_heartbeat(session, args.name, body, utc_now(), settings.thresholds)
         data = {"equipment": args.name, "status": row.status.value, "metrics": row.metrics}
     ctx.result(data, f"{args.name}: {row.status.value}")

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lab.auth.permissions import Action
 from lab.bus.text import UserError
 from lab.store.types import utc_now
 from station_app.admin.support import admin_settings, parse_day, read_data_file, store_transaction
@@ -89,7 +90,7 @@ def run_propose(args: argparse.Namespace, ctx: Context) -> int:
             "请给出 --classes（及 --scenarios）或 --needs 之一",
             "give either --classes (with --scenarios) or --needs",
         )
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(ctx, Action.EDIT, f"timetable:{args.week}") as session:
         stations = stations_for_week(session, grid)
         instructors = parse_instructors(session, read_data_file(args.instructors), grid)
         if args.needs:
@@ -110,7 +111,12 @@ def run_propose(args: argparse.Namespace, ctx: Context) -> int:
         seconds=args.seconds or settings.solver_seconds, seed=settings.solver_seed, workers=settings.solver_workers,
     )  # fmt: skip
     data = proposal_to_dict(proposal, grid)
-    data["needs"] = [{"party": n.party, "scenario": n.scenario, "lag": round(n.lag, 3)} for n in needs]
+    # Class lags only: a learner's own estimate is personal data (an individual session says enough).
+    data["needs"] = [
+        {"party": n.party, "scenario": n.scenario, "lag": round(n.lag, 3)}
+        for n in needs
+        if n.party.startswith("class:")
+    ]
     if args.out:
         Path(args.out).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     ctx.say(
@@ -132,7 +138,9 @@ def run_accept(args: argparse.Namespace, ctx: Context) -> int:
 
     settings = admin_settings(ctx.config)
     proposal = read_data_file(args.proposal)
-    with store_transaction(ctx.db_url) as session:
+    with store_transaction(
+        ctx, Action.EDIT, f"timetable:{proposal.get('week') if isinstance(proposal, dict) else '?'}"
+    ) as session:
         result = accept(session, proposal, now=utc_now(), tz=settings.tz)
         booked = [b.id for b in result.booked]
     for entry, why in result.skipped:

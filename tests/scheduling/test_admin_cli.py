@@ -9,20 +9,33 @@ import pytest
 from conftest import seed_lab
 from icalendar import Calendar
 
+from lab.auth.accounts import actor_of, create_user
 from lab.store.engine import make_engine, make_session_factory
 from lab.store.migrate import upgrade
+from lab.store.models import AuditEntry, Role
+from lab.store.types import utc_now
 from station_app.cli.main import main
 
 WEEK = "2030-12-02"  # a Monday far enough ahead that "now" never interferes
 
 
+ADMIN_PASSWORD, TEACHER_PASSWORD = "correct horse battery staple", "teach-cranes-2026"
+
+
 @pytest.fixture
-def store(sqlite_url: str) -> str:
+def store(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The lab, plus an admin (who runs the commands) and an instructor with passwords."""
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
     with make_session_factory(engine).begin() as session:
+        root = create_user(session, None, "root", "Root", Role.ADMIN, ADMIN_PASSWORD, utc_now())
+        create_user(
+            session, actor_of(root), "teacher", "Teacher", Role.INSTRUCTOR, TEACHER_PASSWORD, utc_now()
+        )
         seed_lab(session)
     engine.dispose()
+    monkeypatch.setenv("SHIXUN_USER", "root")
+    monkeypatch.setenv("SHIXUN_PASSWORD", ADMIN_PASSWORD)
     return sqlite_url
 
 
@@ -185,3 +198,35 @@ def test_timetable_propose_then_accept(capsys, store: str, tmp_path: Path) -> No
     assert code == 0 and len(accepted["booked"]) == len(data["entries"]) and accepted["skipped"] == []
     code, again, err = shixun(capsys, store, "timetable", "accept", str(proposal))
     assert code == 0 and again["booked"] == [] and "is booked" in err  # re-accepting books nothing twice
+
+
+def test_commands_act_as_the_logged_in_admin_and_changes_are_audited(capsys, store: str, monkeypatch) -> None:
+    code, _, _ = shixun(capsys, store, "equipment", "set", "station 3", "--location", "Lab 9")
+    assert code == 0
+    engine = make_engine(store)
+    with make_session_factory(engine)() as session:
+        entries = session.query(AuditEntry).filter(AuditEntry.action == "edit:equipment").all()
+    engine.dispose()
+    assert [(e.actor, e.resource) for e in entries] == [("admin:root", "equipment:station 3")]
+
+    monkeypatch.setenv("SHIXUN_USER", "teacher")
+    monkeypatch.setenv("SHIXUN_PASSWORD", TEACHER_PASSWORD)
+    assert shixun(capsys, store, "equipment", "list")[0] == 0  # instructors may look
+    code, _, err = shixun(
+        capsys,
+        store,
+        "book",
+        "create",
+        "station 3",
+        "--from",
+        f"{WEEK} 14:00",
+        "--to",
+        f"{WEEK} 15:00",
+        "--class",
+        "2A",
+    )
+    assert code == 2 and "may not edit equipment" in err
+
+    monkeypatch.delenv("SHIXUN_USER")
+    code, _, err = shixun(capsys, store, "book", "list")
+    assert code == 2 and "not logged in" in err
