@@ -105,20 +105,24 @@ def _to_floor(h: np.ndarray, point: np.ndarray) -> np.ndarray:
     return v[:2] / v[2]
 
 
+FOOT_POINTS = (L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)  # on the floor
+
+
 def hand_floor_position(f: Features, zone: DangerZone, hand: L) -> np.ndarray:
     """Where a hand is over the floor: the feet's floor point (homography) plus the hand's metric offset.
 
-    The camera's image-right and image-up directions at the feet, mapped to the floor, give the floor
-    directions of the world landmarks' x and z axes (MediaPipe world axes follow the camera).
+    Heels and toes touch the floor, so their image point maps through the floor homography. The
+    camera's image-right and image-up directions there, mapped to the floor, give the floor directions
+    of the world landmarks' x and z axes (MediaPipe world axes follow the camera).
     """
     h = zone.homography
-    feet_img = (f.image[L.LEFT_ANKLE, :2] + f.image[L.RIGHT_ANKLE, :2]) / 2
+    feet_img = f.image[list(FOOT_POINTS), :2].mean(axis=0)
     feet = _to_floor(h, feet_img)
     ex = _to_floor(h, feet_img + np.array((0.01, 0.0))) - feet
     ez = feet - _to_floor(h, feet_img + np.array((0.0, 0.01)))  # further from the camera = up in the image
     ex /= max(math.hypot(*ex), 1e-9)
     ez /= max(math.hypot(*ez), 1e-9)
-    offset = f.world[hand] - (f.world[L.LEFT_ANKLE] + f.world[L.RIGHT_ANKLE]) / 2
+    offset = f.world[hand] - f.world[list(FOOT_POINTS)].mean(axis=0)
     return feet + ex * offset[0] + ez * offset[2]
 
 

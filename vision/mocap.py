@@ -304,22 +304,44 @@ class Camera:
         right = np.cross(down, view)
         return centre, np.stack([right, down, view])
 
-    def film(
-        self, points: np.ndarray, rng: np.random.Generator | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Image landmarks (33, 4) and world landmarks (33, 3) of landmark positions in the character frame."""
-        centre, rotation = self.axes()
-        cam = (points - centre) @ rotation.T  # x right, y down, z forward
-        hip = (cam[L.LEFT_HIP] + cam[L.RIGHT_HIP]) / 2
+    @property
+    def focal(self) -> tuple[float, float]:
+        """Focal lengths in normalised image units (x, y)."""
         fx = 0.5 / math.tan(math.radians(self.hfov_deg) / 2)
-        fy = fx * self.aspect
+        return fx, fx * self.aspect
+
+    def to_camera(self, points: np.ndarray) -> np.ndarray:
+        """Points (n, 3) from the character frame to camera axes: x right, y down, z forward."""
+        centre, rotation = self.axes()
+        return (points - centre) @ rotation.T
+
+    def to_image(self, cam: np.ndarray) -> np.ndarray:
+        """Camera-axes points (n, 3) to normalised image coordinates (n, 2)."""
+        fx, fy = self.focal
         depth = np.maximum(cam[:, 2], 0.05)
+        return np.stack([0.5 + fx * cam[:, 0] / depth, 0.5 + fy * cam[:, 1] / depth], axis=1)
+
+    def floor_homography(self) -> np.ndarray:
+        """The calibration a station would measure: normalised image point on the floor -> floor metres.
+
+        Floor axes are the character frame's x (the trainee's starting forward) and z (right), at y = 0.
+        """
+        floor = np.array([[-1.0, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]])
+        image = self.to_image(self.to_camera(floor))
+        rows, rhs = [], []
+        for (u, v), (x, _, z) in zip(image, floor, strict=True):  # direct linear transform, h33 = 1
+            rows += [[u, v, 1, 0, 0, 0, -u * x, -v * x], [0, 0, 0, u, v, 1, -u * z, -v * z]]
+            rhs += [x, z]
+        return np.append(np.linalg.solve(np.asarray(rows), np.asarray(rhs)), 1.0).reshape(3, 3)
+
+    def film(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Image landmarks (33, 4) and world landmarks (33, 3) of landmark positions in the character frame."""
+        cam = self.to_camera(points)
+        hip = (cam[L.LEFT_HIP] + cam[L.RIGHT_HIP]) / 2
         image = np.empty((NUM_LANDMARKS, 4))
-        image[:, 0] = 0.5 + fx * cam[:, 0] / depth
-        image[:, 1] = 0.5 + fy * cam[:, 1] / depth
-        image[:, 2] = (
-            (cam[:, 2] - hip[2]) * fx / max(hip[2], 0.05)
-        )  # MediaPipe: hip-relative, image-width units
+        image[:, :2] = self.to_image(cam)
+        # MediaPipe's image z: depth relative to the hips, in image-width units.
+        image[:, 2] = (cam[:, 2] - hip[2]) * self.focal[0] / max(hip[2], 0.05)
         image[:, 3] = _visibility(image, cam)
         return image, cam - hip
 

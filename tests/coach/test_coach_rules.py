@@ -121,30 +121,22 @@ def test_danger_zone_only_while_the_machine_moves(walk, humanoid):
     assert violations(run(rec.frames, ctx=FrameContext(danger_zones=(zone,))), "safety.danger_zone") == []
 
 
-def test_floor_zone_through_a_homography(walk, humanoid):
-    rec = mocap.render(walk, 1.0, camera=mocap.Camera(yaw_deg=0), humanoid=humanoid)
-    # A calibration that maps normalised image points to floor metres (a plain scale, 4 m per image width).
-    h = np.diag([4.0, 4.0, 1.0])
-    feet = (rec.frames[0].image[L.LEFT_ANKLE, :2] + rec.frames[0].image[L.RIGHT_ANKLE, :2]) / 2 * 4
-    # The right hand hangs at the person's right = image left = smaller x; a zone just left of the feet.
-    near = DangerZone(
+def test_floor_zone_through_a_homography(humanoid):
+    """A floor zone at the trainee's right (floor metres via the camera's calibration homography)."""
+    camera = mocap.Camera(yaw_deg=30)
+    zone = DangerZone(
         "belt",
-        np.array([[feet[0] - 0.5, 0], [feet[0] - 0.05, 0], [feet[0] - 0.05, 9], [feet[0] - 0.5, 9]]),
+        np.array([[-0.3, 0.5], [0.3, 0.5], [0.3, 1.1], [-0.3, 1.1]]),
         "floor",
-        h,
+        camera.floor_homography(),
     )
-    far = DangerZone(
-        "belt",
-        np.array([[feet[0] + 1.0, 0], [feet[0] + 2.0, 0], [feet[0] + 2.0, 9], [feet[0] + 1.0, 9]]),
-        "floor",
-        h,
-    )
-    assert violations(
-        run(rec.frames, ctx=FrameContext(machine_active=True, danger_zones=(near,))), "safety.danger_zone"
-    )
-    assert not violations(
-        run(rec.frames, ctx=FrameContext(machine_active=True, danger_zones=(far,))), "safety.danger_zone"
-    )
+    moving = FrameContext(machine_active=True, danger_zones=(zone,))
+    arm_out = mocap.Episode("reach", 0.0, 2.0, lambda p, w: p, time_varying=mocap.signal_arm("right", 90))
+    reaching = mocap.render(mocap.standing(), 1.5, camera=camera, episodes=[arm_out], humanoid=humanoid)
+    resting = mocap.render(mocap.standing(), 1.5, camera=camera, humanoid=humanoid)
+    found = violations(run(reaching.frames, ctx=moving), "safety.danger_zone")
+    assert len(found) == 1 and found[0].body_part == "right_hand"
+    assert violations(run(resting.frames, ctx=moving), "safety.danger_zone") == []
     with pytest.raises(UserError, match="homography"):
         DangerZone("x", np.zeros((3, 2)), "floor")
 
