@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lab.bus.text import UserError
@@ -88,31 +88,48 @@ def learner_state(
 ) -> tuple[LearnerState, list[Attempt]]:
     """Replay the learner's attempts from the class prior (the population prior without a class)."""
     attempts = history(session, learner.id, space.spec.id)
-    start = _start_state(session, space, model, learner, has_history=bool(attempts))
+    first = attempts[0] if attempts else None
+    classmates = [] if first is not None else _classmate_estimates(session, space, learner)
+    start = _start_state(space, first, classmates)
     outcomes = [outcome_of(space, a.params, a.sub_scores, bool(a.passed)) for a in attempts]
     return replay(start, model, outcomes), attempts
 
 
-def _start_state(
-    session: Session, space: Space, model: DifficultyModel, learner: Learner, has_history: bool
-) -> LearnerState:
-    """Cold start from the classmates' current estimates, shrunk toward the population prior."""
-    members = _classmates(session, learner)
-    states = []
-    for member_id in members:
-        rows = history(session, member_id, space.spec.id)
-        if rows:
-            outcomes = [outcome_of(space, a.params, a.sub_scores, bool(a.passed)) for a in rows]
-            states.append(replay(prior_state(len(space.skills)), model, outcomes))
+def _start_state(space: Space, first: Attempt | None, classmates: list[dict[str, Any]]) -> LearnerState:
+    """The prior the learner started from: frozen in their first generated attempt's explanation;
+    for a new learner, the classmates' latest estimates shrunk toward the population prior."""
+    stored = first.explanation.get("estimates") if first is not None and first.explanation else None
+    if stored is not None and first.explanation.get("repeat_of") is None:
+        return _state_of(space, stored)
+    states = [_state_of(space, estimates) for estimates in classmates]
     mean, var = group_prior(states, len(space.skills))
     return prior_state(len(space.skills), mean, var)
 
 
-def _classmates(session: Session, learner: Learner) -> list[int]:
+def _state_of(space: Space, estimates: dict[str, Any]) -> LearnerState:
+    mean = np.array([float(estimates[s]["theta"]) for s in space.skills])
+    sd = np.array([float(estimates[s]["sd"]) for s in space.skills])
+    return prior_state(len(space.skills), mean, sd**2)
+
+
+def _classmate_estimates(session: Session, space: Space, learner: Learner) -> list[dict[str, Any]]:
+    """Each classmate's estimates as stored with their latest generated attempt (one row each)."""
     if learner.class_id is None:
         return []
-    query = select(Learner.id).where(Learner.class_id == learner.class_id, Learner.id != learner.id)
-    return list(session.scalars(query))
+    latest = (
+        select(func.max(Attempt.id))
+        .join(Learner, Learner.id == Attempt.learner_id)
+        .where(
+            Learner.class_id == learner.class_id,
+            Learner.id != learner.id,
+            Attempt.scenario_id == space.spec.id,
+            Attempt.predicted_success.is_not(None),
+        )
+        .group_by(Attempt.learner_id)
+    )
+    rows = session.scalars(select(Attempt.explanation).where(Attempt.id.in_(latest)))
+    skills = set(space.skills)
+    return [e["estimates"] for e in rows if isinstance(e, dict) and set(e.get("estimates") or ()) == skills]
 
 
 def next_attempt(
