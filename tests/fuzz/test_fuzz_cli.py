@@ -51,7 +51,7 @@ def _argv(words: list[str]) -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from(words) | NOISE | st.integers(-5, 10**6).map(str), max_size=7)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, derandomize=True)
 @given(_argv(ALL_WORDS))
 def test_any_argv_parses_or_exits_in_one_line(argv: list[str]) -> None:
     err = io.StringIO()
@@ -89,7 +89,7 @@ def _counts(url: str) -> tuple[int, int, bool]:
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(argv=_argv(PRIVACY_WORDS))
 def test_privacy_commands_on_any_argv_change_nothing(
     seeded_store: str, argv: list[str], tmp_path_factory
