@@ -125,6 +125,9 @@ class AutopilotOperator:
         self.pause_until = -1.0
         self.settled_since: float | None = None
         self.latency = self.c["drive_latency_s"]
+        self.notches = int(self.c["speed_notches"])
+        self.speed = {axis: self.c[f"{axis}_speed_mps"] for axis in ("bridge", "trolley", "hoist")}
+        self.accel = {axis: self.c[f"{axis}_accel_mps2"] for axis in ("bridge", "trolley", "hoist")}
         self.periods: dict[float, float] = {}
         g = scene.geometry
         clearance = scene.course.highest_obstacle + self.traits.clearance_m
@@ -171,14 +174,14 @@ class AutopilotOperator:
         if self._swing(seen) < SWAY_IGNORED_M:
             return 0.0, 0.0
         return (
-            gain * (ox - mx) / self.c["bridge_speed_mps"],
-            gain * (oy - my) / self.c["trolley_speed_mps"],
+            gain * (ox - mx) / self.speed["bridge"],
+            gain * (oy - my) / self.speed["trolley"],
         )
 
     def _feedback_cap(self, seen: CraneState, axis: str) -> float:
         """Largest lever for sway and placing feedback: the drive must reverse within ~T/8 to stay in phase."""
-        speed, accel = self.c[f"{axis}_speed_mps"], self.c[f"{axis}_accel_mps2"]
-        notch = 1.0 / max(1, int(self.c["speed_notches"]))
+        speed, accel = self.speed[axis], self.accel[axis]
+        notch = 1.0 / max(1, self.notches)
         return max(notch, accel * self._period(seen.rope_m) / 8 / speed)
 
     def _feedback(self, seen: CraneState, bridge: float, trolley: float) -> tuple[float, float]:
@@ -192,7 +195,7 @@ class AutopilotOperator:
         ey = ty - self.offset_mean[1] - seen.trolley_y
         error = math.hypot(seen.load[0] - tx, seen.load[1] - ty)
         gain = self.traits.place_gain
-        return (gain * ex / self.c["bridge_speed_mps"], gain * ey / self.c["trolley_speed_mps"], error)
+        return (gain * ex / self.speed["bridge"], gain * ey / self.speed["trolley"], error)
 
     # --- acting --------------------------------------------------------------------------------------
 
@@ -205,7 +208,7 @@ class AutopilotOperator:
 
     def _lever(self, value: float) -> float:
         """The notch a hand on the master switch selects for a wished lever value."""
-        notches = int(self.c["speed_notches"])
+        notches = self.notches
         value = min(1.0, max(-1.0, value))
         return round(value * notches) / notches if notches > 0 else value
 
@@ -222,7 +225,7 @@ class AutopilotOperator:
             return 0.0, 0.0, 0.0, False
         damp_x, damp_y = self._feedback(seen, *self._damping(seen))
         if phase == "hoist":
-            stop = self.c["hoist_speed_mps"] * (self.latency + self.traits.reaction_s) + 0.05
+            stop = self.speed["hoist"] * (self.latency + self.traits.reaction_s) + 0.05
             if seen.rope_m > self.travel_rope + stop:
                 return damp_x, damp_y, 1.0, False
             self._plan_legs(seen)
@@ -254,9 +257,7 @@ class AutopilotOperator:
             if t < self.pause_until:
                 return *self._feedback(seen, bx + damp_x, ty + damp_y), 0.0, False
             height = self.scene.geometry.load_bottom(seen.rope_m)
-            lever = (
-                -1.0 if height > self.traits.slow_height_m else -1.0 / max(1, int(self.c["speed_notches"]))
-            )
+            lever = -1.0 if height > self.traits.slow_height_m else -1.0 / max(1, self.notches)
             return *self._feedback(seen, bx + damp_x, ty + damp_y), lever, False
         return 0.0, 0.0, 0.0, False
 
@@ -285,7 +286,7 @@ class AutopilotOperator:
         position = seen.bridge_x if leg.axis == "bridge" else seen.trolley_y
         # Steer the load's steady position (pivot + wind offset) to the goal, not the pivot.
         position += self.offset_mean[0] if leg.axis == "bridge" else self.offset_mean[1]
-        accel = self.c[f"{leg.axis}_accel_mps2"]
+        accel = self.accel[leg.axis]
         lever, finished = leg.command(t, position, self.latency + self.traits.reaction_s, accel)
         if finished:
             self.legs.pop(0)

@@ -38,6 +38,9 @@ APPROACH_RADIUS_M = 1.5  # lowering within this of the target starts the "lower"
 CHECK_TIME_S = 2.0  # the pre-lift check in the reference time
 SLOW_LOWER_HEIGHT_M = 0.4  # the reference lowers the last part at the slowest notch
 LIFT_OFF_M = 0.05  # a landed load counts as lifted again only this far above the floor (contact flickers)
+# Closed scenes' pybullet DIRECT clients, reused: connecting costs more than a short attempt's physics.
+# A client is owned by one open scene at a time (list pop/append are atomic in CPython).
+_IDLE_CLIENTS: list[int] = []
 STEP_IDS = ("pre_lift_check", "hoist", "travel", "lower", "set_down")
 
 
@@ -90,14 +93,16 @@ class CraneScene:
             raise ValueError(f"spec {spec.id} is for family {spec.family}, not {self.family}")
         self.spec = spec
         self.c = spec.constants
-        self.client = pb.connect(pb.DIRECT)
+        self.client = _IDLE_CLIENTS.pop() if _IDLE_CLIENTS else pb.connect(pb.DIRECT)
         self.params: dict[str, Any] = {}
         self.seed = 0
         self.done = True
 
     def close(self) -> None:
+        """Give the physics client back; the next scene reuses it (reset() rebuilds the whole world)."""
         if self.client >= 0:
-            pb.disconnect(self.client)
+            pb.resetSimulation(physicsClientId=self.client)
+            _IDLE_CLIENTS.append(self.client)
             self.client = -1
 
     # --- reset ---------------------------------------------------------------------------------------
@@ -141,6 +146,8 @@ class CraneScene:
         self._last_accel = (0.0, 0.0)
         self._landed = False
         self._fault_reported: set[str] = set()
+        self._travel_targets: tuple[float, float] | None = None
+        self._rope_sent: tuple[float, float] | None = None
         self.state = self._measure()
         return self.state
 
@@ -227,6 +234,7 @@ class CraneScene:
         )
         self.rope_target = rope0
         self.hoist_force = self.c["hoist_force_factor"] * 9.81 * (g.load_mass + g.hook_mass)
+        self.travel_forces = [self.c["bridge_force_n"], self.c["trolley_force_n"]]
         self.wind_area = g.load_side * g.load_height
 
     def _build_drives(self) -> None:
@@ -315,23 +323,7 @@ class CraneScene:
         if self._landed and rope_v > 0:
             rope_v = 0.0  # the rope goes slack on a landed load; a rigid rope must not push it down
         self.rope_target += rope_v * DT
-        pb.setJointMotorControlArray(
-            self.crane,
-            [BRIDGE, TROLLEY],
-            pb.VELOCITY_CONTROL,
-            targetVelocities=[vb, vt],
-            forces=[self.c["bridge_force_n"], self.c["trolley_force_n"]],
-            physicsClientId=cid,
-        )
-        pb.setJointMotorControl2(
-            self.crane,
-            ROPE,
-            pb.POSITION_CONTROL,
-            targetPosition=self.rope_target,
-            targetVelocity=rope_v,
-            force=self.hoist_force,
-            physicsClientId=cid,
-        )
+        self._set_motors(vb, vt, rope_v)
         fx, fy = drag_force(self.wind.velocity(t), st.load_velocity[:2], self.wind_area)
         pb.applyExternalForce(self.crane, LOAD, (fx, fy, 0.0), st.load, pb.WORLD_FRAME, physicsClientId=cid)
         pb.stepSimulation(physicsClientId=cid)
@@ -345,6 +337,31 @@ class CraneScene:
             self._finish(events, "not_completed")
         self.state = _with_events(measured, tuple(events), self.step_id, self._landed, self.done)
         return self.state
+
+    def _set_motors(self, vb: float, vt: float, rope_v: float) -> None:
+        """Hand the drive targets to pybullet; motor settings persist, so unchanged ones are not resent."""
+        cid = self.client
+        if (vb, vt) != self._travel_targets:
+            pb.setJointMotorControlArray(
+                self.crane,
+                [BRIDGE, TROLLEY],
+                pb.VELOCITY_CONTROL,
+                targetVelocities=[vb, vt],
+                forces=self.travel_forces,
+                physicsClientId=cid,
+            )
+            self._travel_targets = (vb, vt)
+        if (self.rope_target, rope_v) != self._rope_sent:
+            pb.setJointMotorControl2(
+                self.crane,
+                ROPE,
+                pb.POSITION_CONTROL,
+                targetPosition=self.rope_target,
+                targetVelocity=rope_v,
+                force=self.hoist_force,
+                physicsClientId=cid,
+            )
+            self._rope_sent = (self.rope_target, rope_v)
 
     def _apply_faults(self, events: list[str]) -> None:
         for fault, onset in self.faults.onsets.items():
