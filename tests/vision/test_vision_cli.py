@@ -105,3 +105,13 @@ def test_an_interrupted_run_leaves_a_valid_truncated_file(motion_video: Path, tm
     header, frames = load_pose_stream(out)
     assert header.fps == pytest.approx(30.0)
     assert 3 <= len(frames) < 28
+
+
+def test_export_onnx_without_the_extra_says_how_to_install_it(tmp_path: Path, capsys) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is not None:
+        pytest.skip("the [export] extra is installed here; the export itself is exercised by hand")
+    assert main(["vision", "export-onnx", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "shixun[export]" in err
