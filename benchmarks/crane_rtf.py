@@ -4,7 +4,8 @@ For a few seeded default courses, the expert autopilot runs a complete attempt (
 set-down) through `sim.runner.run_attempt`: operator, drives, wind drag, physics, exam judging. The
 reference, measured in the same run, is the bare pybullet step loop of the same scene (same world,
 same number of control steps, motors holding the parked crane, no Python around it), so the ratio
-shows what the scene's own logic costs. Every measurement includes building the world (reset).
+shows what the scene's own logic costs. Every measurement includes building the world (reset); the
+pybullet client is reused between attempts, as a station does between sessions.
 Also reported: the scene stepped with no operator logic (idle commands). Time is CPU time of this
 thread, minimum over repeats, so other processes on a shared machine do not count; the wall-clock RTF
 of one run is reported next to it. Writes benchmarks/results/crane_rtf.{json,md}.

@@ -202,6 +202,14 @@ def test_separate_processes_write_byte_identical_traces(tmp_path):
         env = os.environ | {"PYTHONHASHSEED": hash_seed}
         subprocess.run([sys.executable, "-c", script, str(path)], check=True, env=env, capture_output=True)
     assert paths[0].read_bytes() == paths[1].read_bytes() and paths[0].stat().st_size > 0
+    # And here, on a physics client reused from earlier scenes, the same bytes again.
+    here = tmp_path / "here.jsonl"
+    with here.open("w", encoding="utf-8") as trace:
+        spec = get_spec("crane.bridge_lift")
+        run_attempt(
+            spec, {"gust_mps": 4.0}, make_operator("autopilot:0.5", "crane"), 21, trace=trace, duration=20.0
+        )
+    assert here.read_bytes() == paths[0].read_bytes()
 
 
 def test_asking_for_the_result_mid_run_does_not_change_the_run(scene):
