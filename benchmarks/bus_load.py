@@ -84,29 +84,34 @@ def server_main(mode: str, config: dict[str, Any], ready: mp.Queue, stop: mp.Eve
         proxy.join(5)
         ready.put({})
         return
+    from lab.auth.permissions import Invitation, Subject
     from lab.bus.security import CurveKeys
     from lab.recording.service import RecordingProcess
     from lab.server.access import StaticAccess, station_zap_id, user_zap_id
-    from lab.server.policy import AccessFacts, Invitation, Principal, SessionFacts
+    from lab.server.policy import AccessFacts, Principal, SessionFacts
     from lab.server.relay import Relay, RelayEndpoints, utc_now
 
     keys: dict[bytes, Principal] = {}
     for i, public in enumerate(config["station_publics"]):
         keys[public] = Principal(station_zap_id(_station(i)), "station", station=_station(i))
     for m, public in enumerate(config["mentor_publics"]):
-        keys[public] = Principal(user_zap_id(100 + m), "mentor", user_id=100 + m)
+        keys[public] = Principal(user_zap_id(100 + m), "mentor", user_id=100 + m, login=f"mentor{m}")
     now = utc_now()
     from datetime import timedelta
 
+    def invited(session: str) -> tuple[Invitation, ...]:
+        window = (now - timedelta(hours=1), now + timedelta(hours=2))
+        return tuple(
+            Invitation(100 + m, *window, session_id=session) for m in range(len(config["mentor_publics"]))
+        )
+
     sessions = {
-        _session(i): SessionFacts(_session(i), _station(i), learner_id=i) for i in range(config["stations"])
+        _session(i): SessionFacts(
+            _station(i), Subject(learner_id=i, session_id=_session(i), invitations=invited(_session(i)))
+        )
+        for i in range(config["stations"])
     }
-    invitations = tuple(
-        Invitation(100 + m, now - timedelta(hours=1), now + timedelta(hours=2), session=s)
-        for m in range(len(config["mentor_publics"]))
-        for s in sessions
-    )
-    access = StaticAccess(keys, AccessFacts(sessions, invitations))
+    access = StaticAccess(keys, AccessFacts(sessions))
     with tempfile.TemporaryDirectory() as recordings:
         recorder = RecordingProcess(recordings) if config["record"] else None
         if recorder is not None:

@@ -22,10 +22,10 @@ import zmq
 from lab.bus.envelope import Envelope
 from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import DEFAULT_LINK, LinkSettings
-from lab.bus.text import UserError
+from lab.bus.text import Text, UserError
 from lab.bus.topics import BadTopic, Kind, Topic, check_id, frame
 from lab.server.access import AccessSource
-from lab.server.policy import AccessFacts, Principal, decide
+from lab.server.policy import AccessFacts, Principal, decide, may_comment
 from lab.server.relay import utc_now
 
 log = logging.getLogger("lab.server.requests")
@@ -37,10 +37,9 @@ def _error(zh: str, en: str) -> dict[str, Any]:
     return {"ok": False, "error": {"zh": zh, "en": en}}
 
 
-def _may(
-    principal: Principal, kind: Kind, station: str, session: str, facts: AccessFacts, now: datetime
-) -> bool:
-    return decide(principal, principal.view_prefix + Topic(kind, station, session).prefix, facts, now).allow
+def _may_view(principal: Principal, kind: Kind, session: str, facts: AccessFacts, now: datetime) -> bool:
+    topic = Topic(kind, facts.sessions[session].station, session)
+    return decide(principal, principal.view_prefix + topic.prefix, facts, now).allow
 
 
 class RequestServer:
@@ -144,12 +143,12 @@ class RequestServer:
         facts = self.access.facts(now)
         visible = [
             {
-                "station": s.station,
-                "session": s.session,
-                "video": _may(principal, Kind.VIDEO, s.station, s.session, facts, now),
+                "station": facts.sessions[session].station,
+                "session": session,
+                "video": _may_view(principal, Kind.VIDEO, session, facts, now),
             }
-            for s in facts.sessions.values()
-            if _may(principal, Kind.POSE, s.station, s.session, facts, now)
+            for session in facts.sessions
+            if _may_view(principal, Kind.POSE, session, facts, now)
         ]
         return {"ok": True, "sessions": visible}
 
@@ -166,8 +165,13 @@ class RequestServer:
                 f"a comment must have 1-{MAX_COMMENT_CHARS} characters",
             )
         now = self.clock()
-        if not _may(principal, Kind.COMMENT, station, session, self.access.facts(now), now):
-            return _error("无权评论此会话", "not allowed to comment on this session")
+        facts = self.access.facts(now).sessions.get(session)
+        if facts is None or facts.station != station:
+            return _error("没有这个进行中的会话", "no such live session")
+        decision = may_comment(principal, facts, now)
+        if not decision:
+            why = decision.text or Text(zh="无权评论此会话", en="not allowed to comment on this session")
+            return _error(why.zh, why.en)
         topic = Topic(Kind.COMMENT, station, session)
         # starts from the clock, so a restarted server never repeats a seq a viewer has seen
         seq = self._seq.get(topic, time.time_ns() // 1_000_000) + 1

@@ -12,6 +12,7 @@ import pytest
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
+from lab.auth.permissions import Invitation, Subject
 from lab.bus.requests import RequestClient, RequestFailed
 from lab.bus.security import CurveClient, CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import Publisher, Receiver
@@ -19,7 +20,7 @@ from lab.bus.topics import Kind, Topic, frame
 from lab.recording.mcap_io import recording_info
 from lab.recording.service import serve_recordings
 from lab.server.access import StaticAccess, station_zap_id, user_zap_id
-from lab.server.policy import AccessFacts, Invitation, Principal, SessionFacts
+from lab.server.policy import AccessFacts, Principal, SessionFacts
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.requests import RequestServer
 
@@ -48,17 +49,16 @@ class Lab:
         self.principals = {
             "st01": Principal(station_zap_id("st01"), "station", station="st01"),
             "st02": Principal(station_zap_id("st02"), "station", station="st02"),
-            "alice": Principal(user_zap_id(ALICE), "mentor", user_id=ALICE),
-            "bob": Principal(user_zap_id(BOB), "mentor", user_id=BOB),
-            "admin": Principal(user_zap_id(9), "admin", user_id=9),
+            "alice": Principal(user_zap_id(ALICE), "mentor", user_id=ALICE, login="alice"),
+            "bob": Principal(user_zap_id(BOB), "mentor", user_id=BOB, login="bob"),
+            "admin": Principal(user_zap_id(9), "admin", user_id=9, login="admin"),
         }
-        self.session = SessionFacts("s1", "st01", learner_id=42, video_consent=True)
+        self.consent = True
         self.invitation = Invitation(
-            ALICE, T0 - timedelta(hours=1), T0 + timedelta(hours=1), session="s1", may_view_video=True
+            ALICE, T0 - timedelta(hours=1), T0 + timedelta(hours=1), session_id="s1", may_view_video=True
         )
         self.access = StaticAccess(
-            {self.keys[n].public: p for n, p in self.principals.items()},
-            AccessFacts({"s1": self.session}, (self.invitation,)),
+            {self.keys[n].public: p for n, p in self.principals.items()}, self._facts()
         )
         self.clock = Clock()
         self.recordings = tmp_path / "recordings"
@@ -108,10 +108,16 @@ class Lab:
             **extra,
         )
 
-    def set_facts(self, session: SessionFacts | None = None, invitation: Invitation | None = None) -> None:
-        self.session = session or self.session
+    def _facts(self) -> AccessFacts:
+        subject = Subject(
+            learner_id=42, session_id="s1", live_video_consent=self.consent, invitations=(self.invitation,)
+        )
+        return AccessFacts({"s1": SessionFacts("st01", subject)})
+
+    def set_facts(self, invitation: Invitation | None = None, consent: bool | None = None) -> None:
         self.invitation = invitation or self.invitation
-        self.access.set_facts(AccessFacts({"s1": self.session}, (self.invitation,)))
+        self.consent = self.consent if consent is None else consent
+        self.access.set_facts(self._facts())
 
     def stop_recording(self) -> None:
         self.recording_stop.set()
@@ -229,7 +235,7 @@ def test_invited_mentor_receives_and_uninvited_mentor_cannot_subscribe(lab):
     bob = lab.viewer("bob", [POSE])
     assert _first(alice) is not None
     assert _collect(bob, 1.0) == []
-    assert lab.relay.stats["refused"].get("no_active_invitation", 0) >= 1
+    assert lab.relay.stats["refused"].get("denied_invited", 0) >= 1
 
 
 def test_no_one_can_subscribe_under_another_users_prefix_or_to_everything(lab):
@@ -272,7 +278,7 @@ def test_withdrawing_video_consent_stops_video_within_2_seconds(lab):
     assert first is not None and first.envelope.body["jpeg"].startswith(b"\xff\xd8")
     assert lab.station.video_wanted  # the station knows it is live to a mentor
     withdrawn_at = time.time()
-    lab.set_facts(session=replace(lab.session, video_consent=False))
+    lab.set_facts(consent=False)
     late = [m for m in _collect(video, 3.0) if m.envelope.t_wall > withdrawn_at + 2.0]
     assert late == []
     assert not lab.station.video_wanted  # indicator off: the relay stopped pulling video
@@ -412,8 +418,9 @@ def test_mentor_comment_reaches_the_station_viewers_and_recording(lab):
 @pytest.mark.parametrize(
     ("who", "fields", "message"),
     [
-        ("bob", {"station": "st01", "session": "s1", "text": "hi"}, "not allowed"),
-        ("admin", {"station": "st01", "session": "s1", "text": "hi"}, "not allowed"),
+        ("bob", {"station": "st01", "session": "s1", "text": "hi"}, "no invitation in force"),
+        ("admin", {"station": "st01", "session": "s1", "text": "hi"}, "may not edit comments"),
+        ("alice", {"station": "st02", "session": "s1", "text": "hi"}, "no such live session"),
         ("alice", {"station": "st01", "session": "s1", "text": "   "}, "characters"),
         ("alice", {"station": "st 01", "session": "s1", "text": "hi"}, "station"),
         ("alice", {"station": "st01", "session": "s1", "text": "x" * 2001}, "characters"),

@@ -121,7 +121,7 @@ def test_keys_map_to_principals_and_disabled_users_are_refused(engine, world):
     keys, ids = world
     access = StoreAccess(engine)
     alice = access.principal_for_key(keys["alice"].public)
-    assert (alice.role, alice.user_id) == ("mentor", ids["alice"])
+    assert (alice.role, alice.user_id, alice.login) == ("mentor", ids["alice"], "alice")
     station = access.principal_for_key(keys["station"].public)
     assert (station.role, station.station) == ("station", "st01")
     assert access.principal_for_key(keys["disabled"].public) is None
@@ -135,10 +135,12 @@ def test_facts_carry_sessions_consent_class_and_invitations(engine, world):
     _keys, ids = world
     facts = StoreAccess(engine).facts(NOW)
     session = facts.sessions[ids["session"]]
-    assert (session.station, session.learner_id, session.video_consent) == ("st01", ids["learner"], True)
-    assert session.instructor_ids == {ids["teacher"]}
-    assert [i.mentor_id for i in facts.invitations] == [ids["alice"]]
-    assert facts.invitations[0].may_view_video
+    assert session.station == "st01"
+    subject = session.subject
+    assert (subject.learner_id, subject.live_video_consent) == (ids["learner"], True)
+    assert subject.class_instructor_id == ids["teacher"]
+    assert [i.mentor_id for i in subject.invitations] == [ids["alice"]]
+    assert subject.invitations[0].may_view_video
 
 
 def test_withdrawn_consent_and_under_14_without_guardian_mean_no_video(engine, world):
@@ -147,12 +149,14 @@ def test_withdrawn_consent_and_under_14_without_guardian_mean_no_video(engine, w
     with make_session_factory(engine)() as db:
         db.get(Learner, ids["learner"]).under_14 = True
         db.commit()
-    assert not access.facts(NOW).sessions[ids["session"]].video_consent  # self-consent is not enough
+    assert (
+        not access.facts(NOW).sessions[ids["session"]].subject.live_video_consent
+    )  # self-consent is not enough
     with make_session_factory(engine)() as db:
         db.get(Learner, ids["learner"]).under_14 = False
         db.get(Consent, ids["consent"]).withdrawn_at = NOW
         db.commit()
-    assert not access.facts(NOW).sessions[ids["session"]].video_consent
+    assert not access.facts(NOW).sessions[ids["session"]].subject.live_video_consent
 
 
 def test_finished_sessions_are_not_live(engine, world):
