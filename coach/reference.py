@@ -3,8 +3,10 @@
 Features are joint angles, not normalised per sequence: amplitude is the error
 (shared/reference/motion_comparison.md §3.1, "practical recipe"). Every `every_s` seconds the student's
 last `window_s` seconds are aligned to the demonstration (of the same step when the demonstration is
-annotated with steps) by subsequence DTW (open begin and end on the demonstration; dtaidistance, C); along the warping
-path the mean per-joint residual localises the deviation, and a joint beyond tolerance becomes an event.
+annotated with steps) by subsequence DTW (open begin and end on the demonstration; dtaidistance, C).
+Each body part (trunk and legs, left arm, right arm) is aligned separately, so that one part's error does
+not warp another's; along each path the mean per-joint residual localises the deviation, and a joint
+beyond tolerance becomes an event.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ FEATURES: tuple[tuple[str, Text, Text, Text], ...] = (
     ),
 )
 FEATURE_NAMES = tuple(f[0] for f in FEATURES)
+# Body parts aligned separately (per-body-part DTW, motion_comparison.md §3.1 "mnmDTW"):
+# trunk and legs, left arm, right arm.
+JOINT_GROUPS = ([0, 1, 2], [3, 5], [4, 6])
 
 
 def feature_vector(angles: dict[str, float]) -> np.ndarray:
@@ -156,9 +161,10 @@ class ReferenceComparer:
         self._next = f.t + self.every_s
         query = np.stack([v for _, v in self._buffer])
         reference = self.demo.segment(step_id)
-        path = align(query, reference)
-        qi, ri = np.array(path).T
-        residual = (query[qi] - reference[ri]).mean(axis=0)
+        residual = np.zeros(len(FEATURES))
+        for group in JOINT_GROUPS:  # per body part, so one part's error does not warp another's
+            qi, ri = np.array(align(query[:, group], reference[:, group])).T
+            residual[group] = (query[qi][:, group] - reference[ri][:, group]).mean(axis=0)
         events = []
         for k, gate in enumerate(self._gates):
             if gate.update(f.t, abs(float(residual[k]))) == "start":

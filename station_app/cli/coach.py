@@ -119,6 +119,17 @@ def _thresholds(path: str) -> dict[str, dict[str, float]]:
     return {rule: {k: float(x) for k, x in values.items()} for rule, values in data.items()}
 
 
+def _step_marks(raw: Any, args: argparse.Namespace) -> list[tuple[float, str]]:
+    """Step marks a demonstration may carry in its header: `"steps": [[t, step_id], ...]`."""
+    try:
+        return [(float(t), str(step)) for t, step in raw]
+    except (TypeError, ValueError):
+        raise UserError(
+            f"{args.reference}：头部的 steps 应为 [[时间, 步骤], ...]",
+            f"{args.reference}: header 'steps' must be [[t, step_id], ...]",
+        ) from None
+
+
 def _config(args: argparse.Namespace, timeline: ContextTimeline | None) -> CoachConfig:
     kwargs: dict[str, Any] = {"signal_set": args.signals}
     if args.thresholds:
@@ -134,8 +145,10 @@ def _config(args: argparse.Namespace, timeline: ContextTimeline | None) -> Coach
     elif timeline is not None and timeline.steps:
         kwargs["step_order"] = tuple(timeline.step_order)
     if args.reference:
-        _, frames = load_pose_stream(args.reference)
-        kwargs["reference"] = ReferenceDemo.from_frames(frames)
+        header, frames = load_pose_stream(args.reference)
+        kwargs["reference"] = ReferenceDemo.from_frames(
+            frames, _step_marks(header.extra.get("steps", []), args)
+        )
     return CoachConfig(**kwargs)
 
 

@@ -58,3 +58,30 @@ def test_thresholds_per_class(tmp_path, capsys, walk, humanoid):
     lenient.write_text(json.dumps({"ergo.stooped_lift": {"enter": "high"}}))
     assert main(["coach", "eval", "--input", str(poses), "--thresholds", str(lenient)]) == 2
     assert "thresholds must be" in capsys.readouterr().err
+
+
+def test_reference_with_step_marks_from_the_demo_header(tmp_path, capsys, walk, humanoid):
+    demo = mocap.render(walk, 3.0, noise=mocap.Noise(), humanoid=humanoid, seed=1)
+    demo.header.extra["steps"] = [[0.0, "hook_on"]]
+    demo_path = tmp_path / "demo.jsonl"
+    demo.write(demo_path)
+    bent = mocap.Episode(
+        "elbow", 0.0, 3.0, mocap.arm_pose("left", mocap.quat_wxyz((0, 0, 1), 0), -1.4), ramp=0.1
+    )
+    student = mocap.render(walk, 3.0, noise=mocap.Noise(), episodes=[bent], humanoid=humanoid, seed=2)
+    poses = tmp_path / "student.jsonl"
+    student.write(poses)
+    context = tmp_path / "context.json"
+    context.write_text(json.dumps({"steps": [[0, "hook_on"]]}))
+    args = ["--json", "coach", "eval", "--input", str(poses), "--reference", str(demo_path), "--no-frames"]
+    assert main([*args, "--context", str(context), "--rules", "step_order"]) == 0
+    deviations = [e for e in json.loads(capsys.readouterr().out)["events"] if e["kind"] == "deviation"]
+    assert (
+        deviations
+        and deviations[0]["step_id"] == "hook_on"
+        and "left elbow" in deviations[0]["cue"]["en"].lower()
+    )
+    demo.header.extra["steps"] = "hook_on"
+    demo.write(demo_path)
+    assert main(["coach", "eval", "--input", str(poses), "--reference", str(demo_path)]) == 2
+    assert "header 'steps'" in capsys.readouterr().err
