@@ -27,7 +27,7 @@ from sim.runner import make_operator, run_attempt
 
 RESULTS = Path(__file__).with_name("results")
 SEEDS = (0, 1, 2)
-REPEATS = 3
+REPEATS = 5
 BUDGET_RTF = 200.0
 
 
