@@ -13,7 +13,7 @@ from lab.bus.sockets import Publisher
 from lab.bus.text import UserError
 from lab.bus.topics import NO_SESSION, check_id
 from station_app.cli.context import Context
-from station_app.cli.vision import add_source_arguments, pipeline_settings
+from station_app.cli.vision import add_source_arguments, camera_reporter, pipeline_settings
 from vision.edge import EdgeIdentity, EdgeWorker
 from vision.pipeline import PoseStream
 
@@ -45,7 +45,13 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         curve = CurveClient(CurveKeys.load(args.key), CurveKeys.load(args.server_key).public)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop
-    stream = PoseStream(args.source, pipeline_settings(args, ctx), stop=stop, realtime_replay=args.realtime)
+    stream = PoseStream(
+        args.source,
+        pipeline_settings(args, ctx),
+        stop=stop,
+        realtime_replay=args.realtime,
+        on_camera_status=camera_reporter(ctx),
+    )
     context = zmq.Context()
     publisher = Publisher(context, args.endpoint or ctx.config.get("bus", "lab_server"), curve=curve)
     worker = EdgeWorker(stream, publisher, identity, heartbeat_s=args.heartbeat)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
+from hardware.cameras import GrabberStatus
 from lab.bus.text import UserError
 from station_app.cli.context import Context
 from vision.backends import BACKENDS
@@ -83,8 +85,31 @@ def pipeline_settings(args: argparse.Namespace, ctx: Context) -> PipelineSetting
     )
 
 
+def camera_reporter(ctx: Context) -> Callable[[GrabberStatus], None]:
+    """One line on stderr whenever a live camera goes away, fails to reopen, or comes back."""
+
+    def report(status: GrabberStatus) -> None:
+        if status.connected:
+            ctx.say(
+                f"摄像头已恢复（第 {status.reconnects} 次重连）",
+                f"camera back (reconnect {status.reconnects})",
+            )
+        else:
+            ctx.say(
+                f"摄像头不可用，正在重试：{status.last_error}",
+                f"camera unavailable, retrying: {status.last_error}",
+            )
+
+    return report
+
+
 def run_command(args: argparse.Namespace, ctx: Context) -> int:
-    stream = PoseStream(args.source, pipeline_settings(args, ctx), realtime_replay=args.realtime)
+    stream = PoseStream(
+        args.source,
+        pipeline_settings(args, ctx),
+        realtime_replay=args.realtime,
+        on_camera_status=camera_reporter(ctx),
+    )
     writer = None
     if args.out:
         header = PoseStreamHeader(fps=stream.fps, extra={"backend": stream.backend_name})
