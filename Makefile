@@ -41,8 +41,9 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every benchmark script writes its results to benchmarks/results/ (run one alone with python FILE).
 bench: setup
-	$(BIN)/python -m benchmarks
+	set -e; for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .apt-installed build *.egg-info
