@@ -27,6 +27,20 @@ def photo_bgr(name: str) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
+def person_variants() -> dict[str, np.ndarray]:
+    """Person photos as they are and in other shapes (letterboxing), mirrored and scaled (BGR)."""
+    astronaut, camera = photo_bgr("astronaut"), photo_bgr("camera")
+    return {
+        "astronaut": astronaut,
+        "camera": camera,
+        "astronaut_wide": cv2.copyMakeBorder(astronaut, 0, 0, 160, 160, cv2.BORDER_REPLICATE),
+        "astronaut_tall": np.ascontiguousarray(astronaut[:, 96:416]),
+        "astronaut_mirrored": np.ascontiguousarray(astronaut[:, ::-1]),
+        "camera_small": cv2.resize(camera, (256, 256), interpolation=cv2.INTER_AREA),
+        "camera_wide": cv2.copyMakeBorder(camera, 0, 0, 0, 256, cv2.BORDER_CONSTANT),
+    }
+
+
 def motion_frames(
     count: int = 28, size: int = 320, empty_from: int = 14, empty_to: int = 20
 ) -> list[np.ndarray]:

@@ -8,7 +8,6 @@ import cv2
 import mediapipe as mp
 import numpy as np
 import pytest
-from conftest import photo_variants, rgb
 
 from hardware.cameras import open_source
 from lab.bus.text import UserError
@@ -16,7 +15,11 @@ from vision.backends import create_backend
 from vision.backends.mediapipe_tasks import write_full_model_bundle
 from vision.blazepose.pipeline import OnnxPoseBackend, providers_for
 from vision.pipeline import PipelineSettings, PosePipeline
-from vision.samples import EMPTY_PHOTOS, PERSON_PHOTOS, photo_bgr
+from vision.samples import EMPTY_PHOTOS, PERSON_PHOTOS, person_variants, photo_bgr
+
+
+def rgb(bgr: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
 
 @pytest.mark.parametrize("name", PERSON_PHOTOS)
@@ -50,9 +53,9 @@ def test_a_photo_without_a_person_gives_no_landmarks(mediapipe_static, onnx_stat
     assert onnx_static.estimate(picture) == (None, None)
 
 
-@pytest.mark.parametrize("name", list(photo_variants()))
+@pytest.mark.parametrize("name", list(person_variants()))
 def test_onnx_backend_matches_mediapipe_within_one_percent(mediapipe_static, onnx_static, name: str) -> None:
-    picture = rgb(photo_variants()[name])
+    picture = rgb(person_variants()[name])
     expected, expected_world = mediapipe_static.estimate(picture)
     image, world = onnx_static.estimate(picture)
     assert expected is not None and image is not None  # the same pose-present decision
