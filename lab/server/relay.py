@@ -36,6 +36,7 @@ from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import DEFAULT_LINK, LIVE_KINDS, LinkSettings, queue_limit
 from lab.bus.topics import SEPARATOR, BadTopic, Kind, split_frame
 from lab.server.access import AccessSource
+from lab.server.audit import LiveAudit, view_action
 from lab.server.policy import AccessFacts, Principal, decide, may_publish, parse_subscription
 
 log = logging.getLogger("lab.server.relay")
@@ -68,12 +69,13 @@ class Relay:
         endpoints: RelayEndpoints = RelayEndpoints(),
         *,
         record_endpoint: str | None = None,
+        audit: LiveAudit | None = None,
         refresh_s: float = 0.5,
         streams: int = 30,
         link: LinkSettings = DEFAULT_LINK,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.ctx, self.access, self.record_endpoint = ctx, access, record_endpoint
+        self.ctx, self.access, self.record_endpoint, self.audit = ctx, access, record_endpoint, audit
         self.refresh_s, self.streams, self.link, self.clock = refresh_s, streams, link, clock
         self._server = CurveServer(keys)
         self._requested_endpoints = endpoints
@@ -295,6 +297,7 @@ class Relay:
         if key not in self._granted:
             self._granted.add(key)
             self._index(view, wire, add=True)
+            self._audit(view, wire, "start")
             if video and wire not in self._upstream_video:
                 self._upstream_video.add(wire)
                 self._xsub.send(b"\x01" + wire)
@@ -313,9 +316,20 @@ class Relay:
         video, requested = key
         view, wire = _split_view(requested)
         self._index(view, wire, add=False)
+        self._audit(view, wire, "stop")
         if video and not any(v and _split_view(r)[1] == wire for v, r in self._granted):
             self._upstream_video.discard(wire)
             self._xsub.send(b"\x00" + wire)
+
+    def _audit(self, view: bytes, wire: bytes, event: str) -> None:
+        """Start and end of a person's view of one session's topic (heartbeats are not personal)."""
+        if self.audit is None or not wire.endswith(SEPARATOR):
+            return
+        topic, _ = split_frame(wire)
+        principal = self._principals.get(view[1:-1].decode())
+        if principal is not None:
+            detail = {"event": event, "station": topic.station, "kind": topic.kind.value}
+            self.audit.record(principal, view_action(topic.kind), topic.session, detail)
 
     def _index(self, view: bytes, wire: bytes, add: bool) -> None:
         """Keep the forwarding index (topic -> viewer prefixes) in step with the grants."""

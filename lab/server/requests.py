@@ -25,6 +25,7 @@ from lab.bus.sockets import DEFAULT_LINK, LinkSettings
 from lab.bus.text import Text, UserError
 from lab.bus.topics import BadTopic, Kind, Topic, check_id, frame
 from lab.server.access import AccessSource
+from lab.server.audit import COMMENT_ACTION, LiveAudit
 from lab.server.policy import AccessFacts, Principal, decide, may_comment
 from lab.server.relay import utc_now
 
@@ -54,10 +55,11 @@ class RequestServer:
         authenticator: KeyAuthenticator | None,
         inject_endpoint: str,
         *,
+        audit: LiveAudit | None = None,
         clock: Callable[[], datetime] = utc_now,
         link: LinkSettings = DEFAULT_LINK,
     ) -> None:
-        self.ctx, self.access, self.clock, self.link = ctx, access, clock, link
+        self.ctx, self.access, self.audit, self.clock, self.link = ctx, access, audit, clock, link
         self._server, self._authenticator = CurveServer(keys), authenticator
         self._requested_endpoint, self.endpoint = endpoint, endpoint
         self._inject_endpoint = inject_endpoint
@@ -184,4 +186,6 @@ class RequestServer:
             body={"author": principal.zap_id, "role": principal.role, "text": text},
         )
         self._inject.send(frame(topic, envelope.encode()))
+        if self.audit is not None:
+            self.audit.record(principal, COMMENT_ACTION, session, {"station": station, "seq": seq})
         return {"ok": True, "seq": seq}

@@ -14,6 +14,7 @@ from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind
 from lab.recording.mcap_io import read_recording, recording_info
 from lab.recording.service import RecordingProcess
+from lab.server.audit import StoreLiveAudit
 from lab.server.keyring import load_server_keys
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.requests import RequestServer
@@ -96,6 +97,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     relay: Relay | None = None
     requests: RequestServer | None = None
     access = StoreAccess(engine)
+    audit = StoreLiveAudit(engine)
     try:
         if current_revision(engine) != head_revision():
             raise UserError(
@@ -106,11 +108,17 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
             Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings"
         )
         recorder.start()
-        relay = Relay(zctx, access, server_keys, bind, record_endpoint=recorder.endpoint)
+        relay = Relay(zctx, access, server_keys, bind, record_endpoint=recorder.endpoint, audit=audit)
         try:
             relay.start()
             requests = RequestServer(
-                zctx, access, server_keys, requests_url, relay.authenticator, relay.inject_endpoint
+                zctx,
+                access,
+                server_keys,
+                requests_url,
+                relay.authenticator,
+                relay.inject_endpoint,
+                audit=audit,
             )
             requests.start()
         except zmq.ZMQError as exc:
@@ -130,6 +138,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
             relay.stop()
         if recorder is not None:
             recorder.stop()
+        audit.close()
         zctx.destroy(linger=0)
         engine.dispose()
     stats = relay.stats if relay is not None else {}

@@ -8,15 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import zmq
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from lab.audit import chain
+from lab.bus.requests import RequestClient
 from lab.bus.security import CurveClient, CurveKeys
 from lab.bus.sockets import Publisher, Receiver
 from lab.bus.topics import Kind, Topic
+from lab.server.audit import StoreLiveAudit
 from lab.server.relay import Relay, RelayEndpoints
+from lab.server.requests import RequestServer
 from lab.server.store_access import StoreAccess
 from lab.store.engine import make_engine, make_session_factory
 from lab.store.models import (
+    AuditEntry,
     Consent,
     ConsentGiver,
     ConsentKind,
@@ -172,8 +177,14 @@ def test_relay_on_the_store_serves_the_invited_mentor_and_stops_on_revocation(en
     keys, ids = world
     server_keys = CurveKeys.generate()
     ctx = zmq.Context()
+    audit = StoreLiveAudit(engine)
     relay = Relay(
-        ctx, StoreAccess(engine), server_keys, RelayEndpoints(*["tcp://127.0.0.1:*"] * 3), refresh_s=0.1
+        ctx,
+        StoreAccess(engine),
+        server_keys,
+        RelayEndpoints(*["tcp://127.0.0.1:*"] * 3),
+        refresh_s=0.1,
+        audit=audit,
     )
     relay.start()
     try:
@@ -202,6 +213,19 @@ def test_relay_on_the_store_serves_the_invited_mentor_and_stops_on_revocation(en
         assert received
         assert all("张伟" not in repr(m.envelope) and "pupil" not in repr(m.envelope) for m in received)
         assert pump(bob, 0.5) == []
+        requests = RequestServer(
+            ctx,
+            StoreAccess(engine),
+            server_keys,
+            "tcp://127.0.0.1:*",
+            relay.authenticator,
+            relay.inject_endpoint,
+            audit=audit,
+        )
+        requests.start()
+        client = RequestClient(ctx, requests.endpoint, CurveClient(keys["alice"], server_keys.public))
+        assert client.call("comment", station="st01", session=ids["session"], text="好")["ok"]
+        requests.stop()
         with make_session_factory(engine)() as db:
             db.get(MentorInvitation, ids["invitation"]).revoked_at = datetime.now(UTC)
             db.commit()
@@ -210,4 +234,21 @@ def test_relay_on_the_store_serves_the_invited_mentor_and_stops_on_revocation(en
         station.close()
     finally:
         relay.stop()
+        audit.close()
         ctx.destroy(linger=0)
+    with make_session_factory(engine)() as db:
+        entries = db.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        views = [
+            (e.actor, e.action, e.resource, e.detail["event"])
+            for e in entries
+            if e.action == "view:live_pose"
+        ]
+        assert views == [
+            ("mentor:alice", "view:live_pose", f"session:{ids['session']}", "start"),
+            ("mentor:alice", "view:live_pose", f"session:{ids['session']}", "stop"),
+        ]
+        assert [(e.actor, e.action) for e in entries if e.action == "edit:comments"] == [
+            ("mentor:alice", "edit:comments")
+        ]
+        assert all("张伟" not in str(e.detail) for e in entries)
+        assert chain.verify(db).ok
