@@ -1,7 +1,10 @@
 """The edge-box worker: pose frames from a camera, published on the bus, with heartbeats.
 
-Only keypoints leave the box (DESIGN.md, "Security and privacy"); the worker has no code path that
-publishes pixels. Heartbeats go to `heartbeat/<station>/-` once per interval, also while the camera is
+Only keypoints leave the box by default (DESIGN.md, "Security and privacy"). Pixels are published only
+when the worker is given a video publisher (the box's configuration allows streaming) AND someone is
+subscribed to this station's video topic at that moment, which the lab relay allows only for an
+authorised viewer of a session whose student consented; otherwise not a single frame is encoded.
+Heartbeats go to `heartbeat/<station>/-` once per interval, also while the camera is
 away (the grabber keeps retrying), with the metrics `lab.health.status` judges: `fps` and
 `dropped_frames` over the interval, `latency_ms` (capture-to-pose p95), `cpu_percent`, `disk_free_gb`,
 plus the camera's state.
@@ -13,6 +16,9 @@ import shutil
 import time
 from dataclasses import dataclass
 
+import cv2
+
+from hardware.cameras import CapturedFrame
 from lab.bus.sockets import Publisher
 from lab.bus.topics import NO_SESSION, Kind, Topic
 from vision.pipeline import PoseStream
@@ -28,7 +34,13 @@ class EdgeWorker:
     """Runs one PoseStream and publishes its frames and heartbeats through one Publisher."""
 
     def __init__(
-        self, stream: PoseStream, publisher: Publisher, identity: EdgeIdentity, heartbeat_s: float = 1.0
+        self,
+        stream: PoseStream,
+        publisher: Publisher,
+        identity: EdgeIdentity,
+        heartbeat_s: float = 1.0,
+        video: Publisher | None = None,
+        jpeg_quality: int = 75,
     ) -> None:
         self.stream = stream
         self.publisher = publisher
@@ -39,6 +51,12 @@ class EdgeWorker:
         self._last_beat = (time.monotonic(), 0, 0)  # time, frames, dropped at the previous heartbeat
         self.heartbeats_sent = 0
         stream.on_idle = self.maybe_heartbeat
+        self.video = video
+        self.video_topic = Topic(Kind.VIDEO, identity.station, identity.session)
+        self.jpeg_quality = jpeg_quality
+        self.video_frames_sent = 0
+        if video is not None:
+            stream.on_frame = self.maybe_send_video
 
     def run(self, max_frames: int | None = None) -> int:
         """Publish until the stream ends, is stopped, or `max_frames` were sent; returns frames sent."""
@@ -51,6 +69,15 @@ class EdgeWorker:
                 break
         self.send_heartbeat()
         return sent
+
+    def maybe_send_video(self, frame: CapturedFrame) -> None:
+        """JPEG of the frame, only while an (authorised, relay-checked) viewer is subscribed."""
+        if self.video is None or not self.video.wanted(self.video_topic):
+            return
+        ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if ok:
+            self.video.send(self.video_topic, {"t": frame.t, "format": "jpeg", "jpeg": jpeg.tobytes()})
+            self.video_frames_sent += 1
 
     def maybe_heartbeat(self) -> None:
         """Called after each frame and on every idle tick of the camera."""

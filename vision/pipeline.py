@@ -94,6 +94,7 @@ class PoseStream:
         self._stop = stop or threading.Event()
         self._on_camera_status = on_camera_status
         self.on_idle: Callable[[], None] | None = None  # called on each grab timeout of a live source
+        self.on_frame: Callable[[CapturedFrame], None] | None = None  # each picture, after its pose
         self._pipeline: PosePipeline | None = None
         self.camera_status: GrabberStatus | None = None
         self.description = spec
@@ -139,6 +140,8 @@ class PoseStream:
                 started = time.monotonic()
                 pose = self._pipeline.process(frame)
                 self.stats.add(time.monotonic() - started, pose.has_person)
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 yield pose
         finally:
             source.close()
@@ -157,4 +160,6 @@ class PoseStream:
                 pose = self._pipeline.process(frame)
                 self.stats.dropped = grabber.status.frames_dropped
                 self.stats.add(time.monotonic() - frame.t, pose.has_person)  # capture to pose
+                if self.on_frame is not None:
+                    self.on_frame(frame)
                 yield pose

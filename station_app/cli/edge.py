@@ -11,7 +11,7 @@ import zmq
 from lab.bus.security import CurveClient, CurveKeys
 from lab.bus.sockets import Publisher
 from lab.bus.text import UserError
-from lab.bus.topics import NO_SESSION, check_id
+from lab.bus.topics import NO_SESSION, Kind, check_id
 from station_app.cli.context import Context
 from station_app.cli.vision import add_source_arguments, camera_reporter, pipeline_settings
 from vision.edge import EdgeIdentity, EdgeWorker
@@ -31,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--key", metavar="FILE", help="this box's CURVE key (.key_secret) for a secured lab server"
     )
     run.add_argument("--server-key", metavar="FILE", help="the lab server's public CURVE key (.key)")
+    run.add_argument(
+        "--stream-video",
+        action="store_true",
+        help="offer JPEG video to authorised, consented viewers (needs privacy.stream_video = true)",
+    )
     run.set_defaults(handler=run_command)
 
 
@@ -40,6 +45,11 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError("--heartbeat 应为正数", "--heartbeat must be a positive number")
     if bool(args.key) != bool(args.server_key):
         raise UserError("--key 与 --server-key 需同时给出", "--key and --server-key must be given together")
+    if args.stream_video and not ctx.config.get("privacy", "stream_video"):
+        raise UserError(
+            "配置未允许视频流（privacy.stream_video = false）：画面不会离开本机",
+            "video streaming is off in the configuration (privacy.stream_video = false): pixels stay on this box",
+        )
     curve = None
     if args.key:
         curve = CurveClient(CurveKeys.load(args.key), CurveKeys.load(args.server_key).public)
@@ -53,19 +63,34 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         on_camera_status=camera_reporter(ctx),
     )
     context = zmq.Context()
-    publisher = Publisher(context, args.endpoint or ctx.config.get("bus", "lab_server"), curve=curve)
-    worker = EdgeWorker(stream, publisher, identity, heartbeat_s=args.heartbeat)
-    ctx.say(
-        f"边缘节点：{stream.description} → {publisher.endpoint}（仅关键点）",
-        f"edge node: {stream.description} -> {publisher.endpoint} (keypoints only)",
-    )
+    endpoint = args.endpoint or ctx.config.get("bus", "lab_server")
+    publisher = Publisher(context, endpoint, curve=curve)
+    video = Publisher(context, endpoint, [Kind.VIDEO], curve=curve) if args.stream_video else None
+    worker = EdgeWorker(stream, publisher, identity, heartbeat_s=args.heartbeat, video=video)
+    if video is None:
+        ctx.say(
+            f"边缘节点：{stream.description} → {endpoint}（仅关键点）",
+            f"edge node: {stream.description} -> {endpoint} (keypoints only)",
+        )
+    else:
+        ctx.say(
+            f"边缘节点：{stream.description} → {endpoint}（关键点；视频仅在授权观看时发送）",
+            f"edge node: {stream.description} -> {endpoint} (keypoints; video only while an authorised viewer watches)",
+        )
     try:
         sent = worker.run(max_frames=args.max_frames)
     finally:
         stream.close()
         publisher.close()
+        if video is not None:
+            video.close()
         context.term()
         signal.signal(signal.SIGTERM, previous)
-    summary = {"frames_published": sent, "heartbeats": worker.heartbeats_sent, **stream.stats.summary()}
+    summary = {
+        "frames_published": sent,
+        "heartbeats": worker.heartbeats_sent,
+        "video_frames": worker.video_frames_sent,
+        **stream.stats.summary(),
+    }
     ctx.result(summary, f"{sent} pose frames and {worker.heartbeats_sent} heartbeats published")
     return 0

@@ -10,6 +10,7 @@ import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import zmq
@@ -150,3 +151,40 @@ def test_edge_cli_bad_arguments_exit_2(tmp_path: Path, extra: list[str], capsys)
     source = _pose_stream_file(tmp_path / "poses.jsonl", 1)
     assert main(["edge", "run", "--source", str(source), *extra]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_video_is_encoded_only_while_someone_is_subscribed_to_it(bus, motion_video: Path) -> None:
+    publisher, _ = bus
+    ctx = zmq.Context()
+    video = Publisher(ctx, "tcp://127.0.0.1:*", [Kind.VIDEO], bind=True)
+    topic = Topic(Kind.VIDEO, "st01", "s1")
+    try:
+        unwatched = PoseStream(str(motion_video), PipelineSettings(backend="onnx"))
+        worker = EdgeWorker(unwatched, publisher, EdgeIdentity("st01", "s1"), video=video)
+        assert worker.run(max_frames=2) == 2 and worker.video_frames_sent == 0
+        unwatched.close()
+
+        viewer = Receiver(ctx, video.endpoint, [topic], [Kind.VIDEO])
+        for _ in range(500):
+            if video.wanted(topic):
+                break
+            time.sleep(0.01)
+        watched = PoseStream(str(motion_video), PipelineSettings(backend="onnx"))
+        worker = EdgeWorker(watched, publisher, EdgeIdentity("st01", "s1"), video=video)
+        assert worker.run(max_frames=3) == 3 and worker.video_frames_sent == 3
+        watched.close()
+        got = _drain(viewer, lambda messages: len(messages) >= 3)
+        pictures = [
+            cv2.imdecode(np.frombuffer(m.envelope.body["jpeg"], np.uint8), cv2.IMREAD_COLOR) for m in got
+        ]
+        assert len(pictures) == 3 and all(p.shape == (320, 320, 3) for p in pictures)
+        viewer.close()
+    finally:
+        video.close()
+        ctx.destroy(linger=0)
+
+
+def test_edge_cli_refuses_video_unless_the_configuration_allows_it(tmp_path: Path, capsys) -> None:
+    source = _pose_stream_file(tmp_path / "poses.jsonl", 1)
+    assert main(["edge", "run", "--source", str(source), "--station", "st01", "--stream-video"]) == 2
+    assert "privacy.stream_video" in capsys.readouterr().err
