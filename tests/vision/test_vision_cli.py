@@ -92,7 +92,7 @@ def test_an_interrupted_run_leaves_a_valid_truncated_file(motion_video: Path, tm
         [*command, "--out", str(out)], stderr=subprocess.PIPE, env={**os.environ, "SHIXUN_LANG": "en"}
     )
     try:
-        for _ in range(600):  # wait (bounded) until a few frames are on disk
+        for _ in range(2400):  # wait (bounded, 2 min) until a few frames are on disk
             if out.exists() and len(out.read_text().splitlines()) >= 4:
                 break
             time.sleep(0.05)
