@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from lab.bus.text import Text
@@ -141,7 +141,7 @@ def verify(db: Session, expect_head: tuple[int, str] | None = None) -> Verificat
     expected_seq: int | None = None
     prev_hash = GENESIS_HASH
     checked = 0
-    last: AuditEntry | None = None
+    last: Row[Any] | None = None
     for entry in _entries(db):
         if expected_seq is None:  # the first remaining entry: genesis, or just after a purge
             expected_seq = 1
@@ -189,11 +189,24 @@ def verify(db: Session, expect_head: tuple[int, str] | None = None) -> Verificat
     return Verification(True, checked, head_seq, head_hash)
 
 
-def _entries(db: Session) -> Iterator[AuditEntry]:
-    yield from db.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
+_COLUMNS = (
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.action,
+    AuditEntry.resource,
+    AuditEntry.detail,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+)
 
 
-def _recompute(entry: AuditEntry) -> str:
+def _entries(db: Session) -> Iterator[Row[Any]]:
+    """Plain rows (not ORM objects) in seq order, streamed: verification reads the whole log."""
+    yield from db.execute(select(*_COLUMNS).order_by(AuditEntry.seq).execution_options(yield_per=1000))
+
+
+def _recompute(entry: AuditEntry | Row[Any]) -> str:
     return entry_hash(
         entry.seq, entry.at, entry.actor, entry.action, entry.resource, entry.detail, entry.prev_hash
     )
@@ -220,7 +233,7 @@ def _purge_anchors(db: Session) -> dict[int, str]:
     return anchors
 
 
-def _broken(checked: int, last: AuditEntry | None, seq: int, zh: str, en: str) -> Verification:
+def _broken(checked: int, last: Row[Any] | None, seq: int, zh: str, en: str) -> Verification:
     return Verification(
         False,
         checked,

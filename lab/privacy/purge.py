@@ -121,18 +121,7 @@ def _stale_learners(db: Session, cutoff: datetime) -> list[str]:
         .outerjoin(last_session, last_session.c.learner_id == Learner.id)
         .order_by(Learner.code)
     )
-    stale = []
-    for code, *instants in rows:
-        if max(_aware(t) for t in instants if t is not None) < cutoff:
-            stale.append(code)
-    return stale
-
-
-def _aware(instant: datetime) -> datetime:
-    """Aggregates bypass the column type on SQLite and come back naive (stored as UTC)."""
-    if isinstance(instant, str):
-        instant = datetime.fromisoformat(instant)
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return [code for code, *instants in rows if max(t for t in instants if t is not None) < cutoff]
 
 
 def _due_clips(db: Session, clips_dir: Path, cutoff: datetime, now: datetime) -> list[Path]:
