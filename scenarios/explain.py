@@ -15,7 +15,7 @@ import numpy as np
 
 from lab.bus.text import Text
 from scenarios.difficulty import DifficultyModel
-from scenarios.generator import Plan, Rule, logit_share
+from scenarios.generator import PROBE_EVERY, Plan, Rule, logit_share
 from scenarios.learner import LearnerState
 from scenarios.paramspace import Space
 
@@ -81,6 +81,7 @@ def explain(space: Space, model: DifficultyModel, state: LearnerState, plan: Pla
         "moved": _moved(state, space, titles),
         "seed": plan.seed,
         "repeat_of": plan.repeat_of,
+        "probe": plan.probe,
         "summary": _summary(plan, titles).to_dict(),
     }
 
@@ -163,6 +164,11 @@ def _rule_text(rule: Rule, unit: str) -> Text:
                 zh="由难度模型求解，带少量随机变化",
                 en="solved from the difficulty model, with a small jitter",
             )
+        case "probe":
+            return Text(
+                zh="考核探测：按考核条件设置，检验进展",
+                en="certification probe: set at certification conditions to check progress",
+            )
         case "repeat":
             return Text(
                 zh=f"教师要求重复第 {d['attempt']} 次练习",
@@ -175,6 +181,11 @@ def _focus_text(plan: Plan, titles: dict[str, Text]) -> Text:
     t = titles[plan.focus]
     if plan.focus_reason == "instructor":
         return Text(zh=f"教师指定重点技能「{t.zh}」", en=f"focus skill {t.en}, chosen by the instructor")
+    if plan.focus_reason == "probe":
+        return Text(
+            zh=f"本次为考核探测（每 {PROBE_EVERY} 次一次），「{t.zh}」最弱",
+            en=f"certification probe (every {PROBE_EVERY}th attempt); weakest skill {t.en}",
+        )
     if plan.focus_reason == "repeat":
         return Text(zh="重复指定的练习，不做调整", en="repeating the given attempt, no adaptation")
     k = list(titles).index(plan.focus)

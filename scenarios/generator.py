@@ -30,6 +30,7 @@ ROLLING_GAIN = 0.5  # proso-style: target = centre + gain·(centre − focus ski
 BOUNDARY_SAMPLING = 0.5  # probability of testing one uncalibrated parameter at its frontier edge
 PENALTY = 50.0  # weight of the target and comfort terms against distance from the anchor
 MAX_NEWTON_STEPS = 50
+PROBE_EVERY = 5  # every 5th attempt is a probe at certification conditions (adaptive.md §6, §7 item 6)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Plan:
     rules: dict[str, tuple[Rule, ...]]
     fault_rules: dict[str, str]  # fault -> "instructor_in" / "instructor_out" / "off"
     repeat_of: int | None = None
+    probe: bool = False  # a certification probe: progression pressure and the most informative outcome
 
 
 def generate(
@@ -72,7 +74,8 @@ def generate(
     n = len(space.axes)
     rules: dict[str, list[Rule]] = {a.name: [] for a in space.axes}
     low, high, pinned = _instructor_box(space, overrides, rules)
-    last = state.last_x
+    probe = is_probe(state.n_attempts)
+    last = state.previous_x if is_probe(state.n_attempts - 1) else state.last_x  # anchor: last regular one
     uncalibrated = ~model.calibrated
     frontier = state.frontier.edge if state.frontier is not None else None
     for j in np.flatnonzero(uncalibrated & ~pinned):
@@ -80,7 +83,9 @@ def generate(
         if edge < high[j]:
             high[j] = max(low[j], edge)
             rules[space.axes[j].name].append(Rule("frontier", {"edge": float(edge)}))
-    if last is not None:
+    if probe:
+        low, high = _probe_box(space, overrides, state.last_x, low, high, pinned, rules)
+    elif last is not None:
         step = overrides.step_limit
         for j in np.flatnonzero(~pinned):
             lo, hi = np.clip([last[j] - step, last[j] + step], low[j], high[j])
@@ -105,10 +110,14 @@ def generate(
     if overrides.focus_skill in space.skills:
         focus, focus_reason = space.skills.index(overrides.focus_skill), "instructor"
     else:
-        focus, focus_reason = int(np.argmin(p_cert)), "weakest"
+        focus, focus_reason = int(np.argmin(p_cert)), "probe" if probe else "weakest"
     band = overrides.target_band
     target = _target(band, state.skill_success(focus))
 
+    if probe:
+        x = np.where(
+            np.isnan(x), (low + high) / 2, x
+        )  # the probe box is a point unless the instructor limits it
     solve = np.flatnonzero(np.isnan(x))
     anchor = (last if last is not None else np.zeros(n)) + rng.normal(0.0, JITTER_SD, n)
     x[solve] = _solve(model, state, spread, f, x, solve, anchor, low, high, focus, target)
@@ -132,7 +141,33 @@ def generate(
         p_cert=p_cert,
         rules={k: tuple(v) for k, v in rules.items()},
         fault_rules=fault_rules,
+        probe=probe,
     )
+
+
+def is_probe(attempts_done: int) -> bool:
+    """Whether the attempt after `attempts_done` finished ones is a certification probe."""
+    return PROBE_EVERY > 0 and attempts_done >= 0 and (attempts_done + 1) % PROBE_EVERY == 0
+
+
+def _probe_box(
+    space: Space,
+    overrides: Overrides,
+    last: np.ndarray | None,
+    low: np.ndarray,
+    high: np.ndarray,
+    pinned: np.ndarray,
+    rules: dict[str, list[Rule]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Certification level for every free parameter, within the instructor's bounds and step limit."""
+    cert = np.clip(np.full(len(space.axes), CERTIFICATION_LEVEL), low, high)
+    lo, hi = cert.copy(), cert.copy()
+    if overrides.max_change is not None and last is not None:
+        lo = np.clip(cert, last - overrides.max_change, last + overrides.max_change)
+        hi = lo.copy()
+    for j in np.flatnonzero(~pinned):
+        rules[space.axes[j].name].append(Rule("probe", {"level": CERTIFICATION_LEVEL}))
+    return np.where(pinned, low, np.clip(lo, low, high)), np.where(pinned, high, np.clip(hi, low, high))
 
 
 def _instructor_box(

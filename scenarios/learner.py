@@ -49,6 +49,7 @@ class LearnerState:
     recent_passes: list[bool] = field(default_factory=list)
     recent_scores: list[np.ndarray] = field(default_factory=list)  # per-skill scores, last attempts
     last_x: np.ndarray | None = None
+    previous_x: np.ndarray | None = None  # the attempt before the last one
     frontier: Frontier | None = None  # None until the first attempt; see scenarios/frontier.py
     frontier_events: tuple[FrontierEvent, ...] = ()  # range changes caused by the last attempt
     last_change: np.ndarray | None = None  # θ after − θ before the last attempt, per skill
@@ -117,6 +118,7 @@ def update(state: LearnerState, model: DifficultyModel, outcome: AttemptOutcome)
         recent_passes=recent,
         recent_scores=[*state.recent_scores, outcome.skill_scores][-ROLLING_WINDOW:],
         last_x=outcome.x.copy(),
+        previous_x=state.last_x,
         frontier=frontier,
         frontier_events=tuple(events),
         last_change=mean - state.mean,

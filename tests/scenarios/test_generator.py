@@ -40,9 +40,21 @@ def _difficulty(plan) -> float:
 
 def test_repeated_passes_make_it_harder_and_failures_easier():
     passes, _ = _run([True] * 8)
-    fails, _ = _run([True] * 4 + [False] * 6)
-    assert _difficulty(passes[-1]) > _difficulty(passes[0]) + 0.5
-    assert _difficulty(fails[-1]) < _difficulty(fails[3]) - 0.3
+    fails, _ = _run([True] * 3 + [False] * 5)
+    regular = [p for p in passes if not p.probe]
+    assert len(regular) < len(passes)  # a certification probe was among them
+    assert _difficulty(regular[-1]) > _difficulty(regular[0]) + 0.5
+    after_failures = [p for p in fails[3:] if not p.probe]
+    assert _difficulty(after_failures[-1]) < _difficulty(fails[2]) - 0.3
+
+
+def test_every_fifth_attempt_is_a_certification_probe_within_instructor_limits():
+    plans, _ = _run([True] * 10, Overrides(pins={"wind_mps": 2.0}, bounds={"rope_length_m": (3.0, 5.0)}))
+    assert [p.probe for p in plans] == [False, False, False, False, True] * 2
+    probe = plans[4]
+    assert probe.params["wind_mps"] == 2.0 and 3.0 <= probe.params["rope_length_m"] <= 5.0
+    assert probe.x[SPACE.names.index("corridor_width_m")] == pytest.approx(0.7, abs=0.01)
+    assert "probe" in explain(SPACE, MODEL, prior_state(len(SPACE.skills)), probe)["focus"]["text"]["en"]
 
 
 def test_parameters_stay_in_spec_ranges_and_predicted_focus_in_band_when_reachable():
@@ -51,8 +63,10 @@ def test_parameters_stay_in_spec_ranges_and_predicted_focus_in_band_when_reachab
         for axis in SPACE.axes:
             assert axis.min <= plan.params[axis.name] <= axis.max
         SPACE.spec.validate_params(SPACE.attempt_params(plan.x, plan.faults))
-    focus = SPACE.skills.index(plans[-1].focus)
-    assert 0.65 <= plans[-1].p_skill[focus] <= 0.9
+    last = plans[-1]  # the 7th attempt: a regular one
+    assert not last.probe
+    focus = SPACE.skills.index(last.focus)
+    assert 0.65 <= last.p_skill[focus] <= 0.9
 
 
 def test_each_attempt_gets_a_new_course_seed_and_varied_parameters():
@@ -101,7 +115,7 @@ def test_excluded_faults_never_appear_and_max_change_bounds_the_step():
     overrides = Overrides(faults_out=frozenset(SPACE.faults), max_change=0.1)
     plans, _ = _run([True] * 6, overrides)
     assert all(plan.faults == () for plan in plans)
-    for before, after in itertools.pairwise(plans):
+    for before, after in itertools.pairwise(plans):  # the instructor's limit binds the probes too
         free = [j for j, a in enumerate(SPACE.axes) if a.type != "int"]
         assert np.all(np.abs(after.x[free] - before.x[free]) <= 0.1 + 1e-3)
 
