@@ -71,5 +71,12 @@ def run_withdraw(args: argparse.Namespace, ctx: Context) -> int:
         learner = find_learner(db, args.code)
         consent_records.withdraw(db, current_actor(ctx, db, at), learner, ConsentKind(args.kind), at)
         status = consent_records.status(learner, at)
+    if args.kind == ConsentKind.STORE_CLIPS:
+        ctx.say(
+            "已保存的视频片段将在下一次 shixun purge --apply 时删除",
+            "stored clips are deleted by the next `shixun purge --apply`",
+        )
+    else:
+        ctx.say("直播视频立即停止；骨架关键点照常", "live video stops at once; keypoints continue")
     _report(ctx, status)
     return 0
