@@ -97,6 +97,7 @@ def test_unknown_execution_provider_is_a_user_error() -> None:
 def test_an_accelerator_that_is_not_installed_falls_back_to_cpu() -> None:
     backend = OnnxPoseBackend(static=True, provider="CUDAExecutionProvider")
     assert backend.providers[-1] == "CPUExecutionProvider"
+    assert backend.name == f"onnx:{backend.providers[0]}"
 
 
 def test_missing_onnx_models_name_the_export_command(tmp_path: Path) -> None:

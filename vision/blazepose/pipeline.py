@@ -80,6 +80,7 @@ class OnnxPoseBackend:
         self._detector = open_session(directory / DETECTOR_MODEL, providers, threads)
         self._landmarker = open_session(directory / LANDMARK_MODEL, providers, threads)
         self.providers = self._landmarker.get_providers()
+        self.name = f"onnx:{self.providers[0]}"  # says which provider really runs (CPU if CUDA is absent)
         self._anchors = g.ssd_anchor_centers()
         self._static = static
         self._min_detection = min_detection
