@@ -135,7 +135,7 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
         summary,
         f"{summary['frames']} frames ({summary['frames_with_person']} with a person), "
         f"{summary['fps']} fps, latency p50 {latency['p50']} ms, p95 {latency['p95']} ms, "
-        f"dropped {summary['dropped']}",
+        f"dropped {summary['dropped']} ({summary['backend']})",
     )
     if interrupted:
         raise KeyboardInterrupt
