@@ -57,12 +57,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     # The runtime (pybullet, MediaPipe, matplotlib) is imported here, so other commands start fast.
     import zmq
 
-    from lab.bus.sockets import Publisher
     from lab.store.engine import make_engine, make_session_factory, masked
     from lab.store.migrate import current_revision, head_revision, upgrade
     from scenarios.spec import get_spec
     from station_app.cli.progress import ProgressBar
     from station_app.report import debrief_report, write_report
+    from station_app.runtime.live import open_publisher
     from station_app.runtime.operators import operator_for
     from station_app.runtime.session import SessionSettings, StationSession
 
@@ -74,7 +74,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     pose_factory = _pose_factory(video, ctx)
     engine = make_engine(db_url)
     context = zmq.Context()
-    publisher = Publisher(context, args.publish or "tcp://127.0.0.1:*", bind=not args.publish)
+    try:
+        publisher = open_publisher(context, args.publish or "tcp://127.0.0.1:*", bind=not args.publish)
+    except UserError:
+        context.destroy(linger=0)
+        engine.dispose()
+        raise
     try:
         if current_revision(engine) != head_revision():
             upgrade(engine)
@@ -123,7 +128,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
     finally:
         publisher.close()
-        context.term()
+        context.destroy(linger=0)  # closes what a failed connect left open; PUB drops the rest anyway
         engine.dispose()
     wall = round(time.perf_counter() - started, 2)
     summary = {

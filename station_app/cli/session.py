@@ -53,12 +53,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     # The runtime (pybullet, MediaPipe, matplotlib) is imported here, so other commands start fast.
     import zmq
 
-    from lab.bus.sockets import Publisher
     from lab.store.engine import make_engine, make_session_factory
     from lab.store.migrate import current_revision, head_revision, upgrade
     from scenarios.spec import get_spec
     from station_app.cli.demo import compact, print_lines
     from station_app.cli.progress import ProgressBar
+    from station_app.runtime.live import open_publisher
     from station_app.runtime.operators import HAND_SIGNALS, operator_for
     from station_app.runtime.session import SessionSettings, StationSession
 
@@ -79,15 +79,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         clip_retention_days=config.get("privacy", "clip_retention_days"),
     )
     context = zmq.Context()
-    publisher = Publisher(context, args.publish) if args.publish else None
-    engine = make_engine(ctx.db_url)
+    engine = None
+    publisher = None
     try:
+        publisher = open_publisher(context, args.publish) if args.publish else None
+        engine = make_engine(ctx.db_url)
         if current_revision(engine) != head_revision():
             upgrade(engine)
+        poses = _poses(args, ctx, context)
         session = StationSession(
-            make_session_factory(engine), spec, args.learner, operator, _poses(args, ctx, context), settings
+            make_session_factory(engine), spec, args.learner, operator, poses, settings, publisher
         )
-        session.publisher = publisher
         bar = ProgressBar(1)
         session.listeners.append(bar.follow(session))
         bar.begin(f"{args.learner} @ {args.station}")
@@ -96,8 +98,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         if publisher is not None:
             publisher.close()
-        context.term()
-        engine.dispose()
+        context.destroy(linger=0)  # closes what a failed connect left open; PUB drops the rest anyway
+        if engine is not None:
+            engine.dispose()
     print_lines(debrief.lines(ctx.lang))
     ctx.result(compact(debrief.to_dict()), debrief.recording or debrief.session_id)
     return 0

@@ -12,10 +12,24 @@ import time
 from pathlib import Path
 from typing import Any
 
+import zmq
+
 from lab.bus.envelope import Envelope
 from lab.bus.sockets import Publisher
+from lab.bus.text import UserError
 from lab.bus.topics import Kind, Topic, frame
 from lab.recording.mcap_io import SessionWriter
+
+
+def open_publisher(context: zmq.Context, endpoint: str, bind: bool = False) -> Publisher:
+    """The station's live-stream publisher; a malformed or unusable endpoint is a UserError."""
+    try:
+        return Publisher(context, endpoint, bind=bind)
+    except zmq.ZMQError as exc:
+        raise UserError(
+            f"无法{'绑定' if bind else '连接'}实时流地址 {endpoint}：{exc}",
+            f"cannot {'bind' if bind else 'connect'} the live stream to {endpoint}: {exc}",
+        ) from None
 
 
 class SessionOutput:

@@ -15,7 +15,7 @@ from typing import Protocol
 import zmq
 
 from lab.bus.sockets import Receiver
-from lab.bus.text import Text
+from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind
 from vision.pipeline import PipelineSettings, PoseStream
 from vision.posestream import PoseFrame, read_pose_stream
@@ -111,9 +111,15 @@ def video(path: Path | str, settings: PipelineSettings) -> RecordedPoses:
 
 def edge_box(context: zmq.Context, endpoint: str, edge_station: str) -> BusPoses:
     """Pose frames from an edge box publishing as `edge_station`, through the lab server at `endpoint`."""
-    receiver = Receiver(
-        context, endpoint, [f"{Kind.POSE.value}/{edge_station}/".encode()], kinds=(Kind.POSE,)
-    )
+    try:
+        receiver = Receiver(
+            context, endpoint, [f"{Kind.POSE.value}/{edge_station}/".encode()], kinds=(Kind.POSE,)
+        )
+    except zmq.ZMQError as exc:
+        raise UserError(
+            f"无法连接边缘盒姿态流 {endpoint}：{exc}",
+            f"cannot connect to the edge box stream {endpoint}: {exc}",
+        ) from None
     return BusPoses(
         receiver, Text(zh=f"边缘盒 {edge_station}（{endpoint}）", en=f"edge box {edge_station} ({endpoint})")
     )

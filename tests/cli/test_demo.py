@@ -59,6 +59,7 @@ def test_demo_runs_three_sessions_in_a_fresh_store_and_writes_the_report(tmp_pat
         (("demo", "--video", "no-such-video.mp4"), "video file not found"),
         (("demo", "--attempts", "0"), "--attempts"),
         (("demo", "--scenario", "robot.nope"), "robot.nope"),
+        (("demo", "--publish", "nonsense"), "cannot connect the live stream to nonsense"),
     ],
 )
 def test_demo_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, args, message) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from station_app.cli.main import main
 from vision import mocap
@@ -59,3 +60,29 @@ def _main(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+
+
+def test_session_run_with_an_unreachable_edge_box_is_aborted_with_one_error_line(tmp_path: Path, capsys):
+    db = f"sqlite:///{tmp_path / 'station.db'}"
+    code = _main(
+        [
+            "--db",
+            db,
+            "--lang",
+            "en",
+            "session",
+            "run",
+            "--learner",
+            "L1",
+            "--edge",
+            "e1",
+            "--bus",
+            "bogus://x",
+        ]
+    )
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and err[-1].startswith("shixun: cannot connect to the edge box stream bogus://x")
+    engine = create_engine(db)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT state FROM sessions")).scalar() == "aborted"
+    engine.dispose()
