@@ -20,7 +20,8 @@ from station_app.runtime.operators import operator_for
 from station_app.runtime.poses import RecordedPoses, edge_box, video
 from station_app.runtime.session import SessionSettings, StationSession
 from vision import mocap
-from vision.pipeline import PipelineSettings
+from vision.edge import EdgeIdentity, EdgeWorker
+from vision.pipeline import PipelineSettings, PoseStream
 from vision.posestream import PoseFrame
 
 NOBODY = Text(zh="测试", en="test")
@@ -153,3 +154,27 @@ def test_a_replayed_input_log_drives_the_session(sqlite_factory, crane, tmp_path
 )
 def test_what_counts_as_leaving_the_station(endpoint, local):
     assert is_local(endpoint) is local
+
+
+def test_the_real_edge_worker_feeds_the_station_over_the_bus(tmp_path):
+    path = tmp_path / "edge.jsonl"
+    mocap.render(mocap.Clip.load("walk").hold(0.0), 1.0).write(path)
+    context = zmq.Context()
+    publisher = Publisher(context, "tcp://127.0.0.1:*", bind=True)
+    source = edge_box(context, publisher.endpoint, "edge02")
+    worker = EdgeWorker(PoseStream(str(path), PipelineSettings()), publisher, EdgeIdentity("edge02", "s7"))
+    try:
+        deadline = time.monotonic() + 10
+        while not publisher.wanted(worker.pose_topic) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.run() == 30
+        received: list[PoseFrame] = []
+        while len(received) < 30 and time.monotonic() < deadline:
+            received += source.poll(1.0)
+            time.sleep(0.01)
+    finally:
+        worker.stream.close()
+        source.close()
+        publisher.close()
+        context.destroy(linger=0)
+    assert len(received) == 30 and source.bad_frames == 0
