@@ -86,8 +86,9 @@ def server_main(mode: str, config: dict[str, Any], ready: mp.Queue, stop: mp.Eve
         return
     from lab.auth.permissions import Invitation, Subject
     from lab.bus.security import CurveKeys
+    from lab.bus.topics import station_zap_id, user_zap_id
     from lab.recording.service import RecordingProcess
-    from lab.server.access import StaticAccess, station_zap_id, user_zap_id
+    from lab.server.access import StaticAccess
     from lab.server.policy import AccessFacts, Principal, SessionFacts
     from lab.server.relay import Relay, RelayEndpoints, utc_now
 
@@ -212,7 +213,7 @@ def mentor_main(
 ) -> None:
     from lab.bus.security import CurveClient, CurveKeys
     from lab.bus.sockets import Receiver
-    from lab.bus.topics import Kind, Topic
+    from lab.bus.topics import Kind, Topic, user_zap_id, view_prefix
 
     ctx = zmq.Context()
     curve, prefix = None, b""
@@ -222,7 +223,7 @@ def mentor_main(
             config["server_public"],
         )
     if mode == "shixun":
-        prefix = f"@user:{100 + index}/".encode()
+        prefix = view_prefix(user_zap_id(100 + index))
     topics = [
         Topic(k, _station(i), _session(i)) for i in range(config["stations"]) for k in (Kind.POSE, Kind.STATE)
     ]

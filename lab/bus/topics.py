@@ -76,6 +76,21 @@ class Topic:
         return cls(Kind(parts[0]), parts[1], parts[2])
 
 
+def user_zap_id(user_id: int) -> str:
+    """A person's ZAP User-Id on the lab server (the id of their row in `users`)."""
+    return f"user:{user_id}"
+
+
+def station_zap_id(station: str) -> str:
+    return f"station:{check_id(station, 'station')}"
+
+
+def view_prefix(zap_id: str) -> bytes:
+    """What the lab relay puts in front of every frame it forwards to one user (lab.server.relay);
+    viewers subscribe to `view_prefix + topic.prefix`."""
+    return f"@{zap_id}/".encode()
+
+
 def frame(topic: Topic, payload: bytes) -> bytes:
     return topic.prefix + payload
 

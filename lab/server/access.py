@@ -2,7 +2,8 @@
 
 `AccessSource` is the small interface the relay depends on; `StoreAccess` (lab.server.store_access)
 reads it from the store, `StaticAccess` holds it in memory (tests, benchmarks, a lab without a store).
-ZAP User-Ids are `user:<users.id>` for people and `station:<equipment.name>` for stations.
+ZAP User-Ids are `user:<users.id>` for people and `station:<equipment.name>` for stations
+(`lab.bus.topics.user_zap_id`, `station_zap_id`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,6 @@ from datetime import datetime
 from typing import Protocol
 
 from lab.server.policy import AccessFacts, Principal
-
-
-def user_zap_id(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def station_zap_id(station: str) -> str:
-    return f"station:{station}"
 
 
 class AccessSource(Protocol):

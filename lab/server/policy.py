@@ -24,7 +24,7 @@ from lab.auth.permissions import Action, Actor, Resource, Subject, decide_topic
 from lab.auth.permissions import Decision as MatrixDecision
 from lab.auth.permissions import decide as decide_permission
 from lab.bus.text import Text
-from lab.bus.topics import SEPARATOR, BadTopic, Kind, Topic, check_id
+from lab.bus.topics import SEPARATOR, BadTopic, Kind, Topic, check_id, view_prefix
 from lab.store.models import Role
 
 STATION_ROLE = "station"
@@ -42,7 +42,7 @@ class Principal:
 
     @property
     def view_prefix(self) -> bytes:
-        return f"@{self.zap_id}/".encode()
+        return view_prefix(self.zap_id)
 
     @property
     def actor(self) -> Actor | None:

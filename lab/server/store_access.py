@@ -16,8 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lab.auth.access import session_subject
-from lab.bus.topics import BadTopic, check_id
-from lab.server.access import station_zap_id, user_zap_id
+from lab.bus.topics import BadTopic, check_id, station_zap_id, user_zap_id
 from lab.server.policy import AccessFacts, Principal, SessionFacts
 from lab.store.models import Equipment, EquipmentKind, SessionState, TrainingSession, User
 

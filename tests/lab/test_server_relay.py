@@ -16,10 +16,11 @@ from lab.auth.permissions import Invitation, Subject
 from lab.bus.requests import RequestClient, RequestFailed
 from lab.bus.security import CurveClient, CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import Publisher, Receiver
-from lab.bus.topics import Kind, Topic, frame
+from lab.bus.station_link import LabEndpoints, StationLink
+from lab.bus.topics import Kind, Topic, frame, station_zap_id, user_zap_id
 from lab.recording.mcap_io import recording_info
 from lab.recording.service import serve_recordings
-from lab.server.access import StaticAccess, station_zap_id, user_zap_id
+from lab.server.access import StaticAccess
 from lab.server.policy import AccessFacts, Principal, SessionFacts
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.requests import RequestServer
@@ -474,3 +475,39 @@ def test_viewer_and_station_reconnect_after_a_relay_restart(lab):
     lab.requests.stop = lambda: None  # already stopped
     back = _first(alice, timeout_s=10.0)
     assert back is not None and back.topic == STATE
+
+
+def _eventually(condition, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_station_link_sends_video_only_while_live_to_mentor_and_gets_comments(lab):
+    endpoints = LabEndpoints(lab.relay.endpoints.stations, lab.relay.endpoints.viewers)
+    link = StationLink(lab.ctx, "st01", endpoints, lab.curve("st01"))
+    try:
+        time.sleep(0.3)
+        assert not link.live_to_mentor("s1") and not link.send_video("s1", b"\xff\xd8")
+        video = lab.viewer("alice", [VIDEO], video=True)
+        assert _eventually(lambda: link.live_to_mentor("s1"))
+        frames = []
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and not any(
+            m.envelope.body.get("source") == "link" for m in frames
+        ):
+            assert link.send_video("s1", b"\xff\xd8" + bytes(100), source="link")
+            frames += _collect(video, 0.05)
+        assert any(m.envelope.body.get("source") == "link" for m in frames)
+        lab.set_facts(consent=False)
+        assert _eventually(lambda: not link.live_to_mentor("s1"))
+        assert not link.send_video("s1", b"\xff\xd8")
+        time.sleep(0.3)  # the station's comment subscription reaches the relay
+        lab.client("alice").call("comment", station="st01", session="s1", text="good lift")
+        comments = link.comments(3000)
+        assert [c.envelope.body["text"] for c in comments] == ["good lift"]
+    finally:
+        link.close()
