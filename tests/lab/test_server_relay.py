@@ -18,6 +18,7 @@ from lab.bus.security import CurveClient, CurveKeys, CurveServer, KeyAuthenticat
 from lab.bus.sockets import Publisher, Receiver
 from lab.bus.station_link import LabEndpoints, StationLink
 from lab.bus.topics import Kind, Topic, frame, station_zap_id, user_zap_id
+from lab.bus.viewer_link import ViewerEndpoints, ViewerLink
 from lab.recording.mcap_io import recording_info
 from lab.recording.service import serve_recordings
 from lab.server.access import StaticAccess
@@ -511,3 +512,22 @@ def test_station_link_sends_video_only_while_live_to_mentor_and_gets_comments(la
         assert [c.envelope.body["text"] for c in comments] == ["good lift"]
     finally:
         link.close()
+
+
+def test_viewer_link_finds_watches_and_comments(lab):
+    endpoints = ViewerEndpoints(lab.relay.endpoints.viewers, lab.relay.endpoints.video, lab.requests.endpoint)
+    alice = ViewerLink(lab.ctx, endpoints, lab.curve("alice"))
+    bob = ViewerLink(lab.ctx, endpoints, lab.curve("bob"))
+    try:
+        [session] = alice.sessions()
+        assert session == {"station": "st01", "session": "s1", "video": True}
+        assert bob.sessions() == []
+        stream = alice.watch("st01", "s1")
+        assert _first(stream) is not None
+        video = alice.watch_video("st01", "s1")
+        assert _first(video).envelope.body["jpeg"].startswith(b"\xff\xd8")
+        assert alice.comment("st01", "s1", "nice") >= 0
+        assert _collect(bob.watch("st01", "s1"), 1.0) == []
+    finally:
+        alice.close()
+        bob.close()
