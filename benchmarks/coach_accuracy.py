@@ -236,6 +236,43 @@ def evaluate(case: Case, humanoid: mocap.Humanoid, seed: int) -> dict:
     }
 
 
+def abstentions(humanoid: mocap.Humanoid) -> dict:
+    """Stooped lifts the coach must not judge: knees hidden (occlusion), or seen from the front (view).
+
+    The right behaviour is no alarm and a `cannot_judge` event saying why.
+    """
+    period = EPISODE_S + GAP_S
+    starts = [GAP_S + k * period for k in range(EPISODES)]
+    episodes = [
+        mocap.Episode("stoop", t, t + EPISODE_S, mocap.straight_knee_lift(60 + 3 * k))
+        for k, t in enumerate(starts)
+    ]
+    seconds = GAP_S + EPISODES * period
+    hidden_knees = mocap.Noise(
+        occlusions=tuple((t - 0.5, t + EPISODE_S + 0.5, (L.LEFT_KNEE, L.RIGHT_KNEE)) for t in starts)
+    )
+    out = {}
+    for name, yaw, noise in (("knees_hidden", 60, hidden_knees), ("front_view", 0, mocap.Noise())):
+        rec = mocap.render(
+            mocap.Clip.load("walk"),
+            seconds,
+            camera=mocap.Camera(yaw_deg=yaw),
+            episodes=episodes,
+            noise=noise,
+            humanoid=humanoid,
+        )
+        coach = Coach(CoachConfig(rules=("ergo.stooped_lift",)))
+        for frame in rec.frames:
+            coach.process(frame, FrameContext())
+        coach.finish(rec.frames[-1].t)
+        out[name] = {
+            "episodes": EPISODES,
+            "alarms": sum(e.kind == "violation" for e in coach.events),
+            "cannot_judge": sum(e.kind == "cannot_judge" for e in coach.events),
+        }
+    return out
+
+
 def false_alarms(humanoid: mocap.Humanoid) -> dict:
     """Alarms on unperturbed motion that the clean motion does not support (all rules, ASME signals)."""
     config = CoachConfig(signal_set="asme_b30")
@@ -270,10 +307,11 @@ def _fmt(x: float | None, spec: str = ".2f") -> str:
 def main() -> None:
     with mocap.Humanoid() as humanoid:
         cases = [evaluate(case, humanoid, seed=i) for i, case in enumerate(CASES)]
+        abstained = abstentions(humanoid)
         correct = false_alarms(humanoid)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "coach_accuracy.json").write_text(
-        json.dumps({"cases": cases, "correct_motion": correct}, indent=2)
+        json.dumps({"cases": cases, "abstentions": abstained, "correct_motion": correct}, indent=2)
     )
     lines = [
         "# Coach accuracy on mocap-derived labelled sequences",
@@ -288,6 +326,11 @@ def main() -> None:
         lines.append(
             f"| {name} | {r['clip']} | {r['camera_yaw_deg']:.0f}° | {r['episodes']} | {_fmt(r['recall'])} | "
             f"{_fmt(r['precision'])} | {_fmt(r['onset_delay_s_median'])} | {_fmt(r['onset_delay_s_max'])} |"
+        )
+    lines += ["", "Stooped lifts that must not be judged (the rule abstains and says why):", ""]
+    for name, a in abstained.items():
+        lines.append(
+            f"- {name}: {a['episodes']} episodes, {a['alarms']} alarms, {a['cannot_judge']} `cannot_judge` events"
         )
     lines += [
         "",
