@@ -1,28 +1,26 @@
-"""`shixun calendar export`: an iCalendar (.ics) file per resource, class or learner, for calendar apps.
-
-Subscribing: write the file where the calendar app can read it (a shared folder or web root) and
-re-run the export on a schedule; events keep their UIDs, so subscribers see updates in place.
-"""
+"""`shixun calendar`: iCalendar (.ics) per resource, class or learner — exported to a file, or served
+as subscription feeds (`serve`) that calendar apps poll; events keep their UIDs across updates."""
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from lab.auth.permissions import Action
-from lab.bus.text import Text, UserError
-from lab.scheduling.bookings import list_bookings, resolve_parties
-from lab.scheduling.ical import to_ical
-from lab.scheduling.registry import get_equipment
+from lab.bus.text import UserError
 from lab.store.types import utc_now
-from station_app.admin.support import admin_settings, parse_day, store_transaction
+from station_app.admin.calendar_feed import feed, make_server, serve
+from station_app.admin.support import admin_settings, open_store, parse_day, store_transaction
 from station_app.cli.context import Context
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("calendar", help="iCalendar export per resource, class or learner")
+    parser = subparsers.add_parser(
+        "calendar", help="iCalendar export and subscription feeds per resource, class, learner"
+    )
     actions = parser.add_subparsers(dest="calendar_action", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write an .ics file (or to stdout)")
     whose = export.add_mutually_exclusive_group(required=True)
@@ -34,37 +32,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--out", metavar="FILE", help="default: stdout")
     export.set_defaults(handler=run_export)
 
+    feeds = actions.add_parser("serve", help="serve subscription feeds over HTTP (token in the URL)")
+    feeds.add_argument("--host", default="127.0.0.1", help="default: loopback only")
+    feeds.add_argument("--port", type=int, default=8808)
+    feeds.add_argument("--token", help="the secret in every feed URL (default: a new random one, printed)")
+    feeds.add_argument("--days", type=int, default=120, help="how far ahead each feed reaches")
+    feeds.set_defaults(handler=run_serve)
+
+
+def _positive_days(days: int) -> None:
+    if days < 1:
+        raise UserError("--days 应为正数", "--days must be positive")
+
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
     tz = admin_settings(ctx.config).tz
-    if args.days < 1:
-        raise UserError("--days 应为正数", "--days must be positive")
+    _positive_days(args.days)
     first = parse_day(args.start) if args.start else utc_now().astimezone(tz).date()
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-    whose = args.equipment or args.class_code or args.learner
-    with store_transaction(ctx, Action.EXPORT, f"calendar:{whose}") as session:
-        if args.equipment:
-            equipment = get_equipment(session, args.equipment)
-            filters, title = (
-                {"equipment_id": equipment.id},
-                Text(f"{equipment.name} 预约", f"{equipment.name} bookings"),
-            )
-        else:
-            parties = resolve_parties(session, class_code=args.class_code, learner_code=args.learner)
-            if parties.school_class:
-                code = parties.school_class.code
-                filters, title = (
-                    {"class_id": parties.school_class.id},
-                    Text(f"班级 {code} 实训", f"class {code} practice"),
-                )
-            else:
-                code = parties.learner.code
-                filters, title = (
-                    {"learner_id": parties.learner.id},
-                    Text(f"学员 {code} 实训", f"learner {code} practice"),
-                )
-        views = list_bookings(session, start, start + timedelta(days=args.days), **filters)
-    data = to_ical(views, title, ctx.lang, utc_now())
+    kind, key = next(
+        (k, v)
+        for k, v in (("equipment", args.equipment), ("class", args.class_code), ("learner", args.learner))
+        if v
+    )
+    with store_transaction(ctx, Action.EXPORT, f"calendar:{kind}:{key}") as session:
+        data = feed(session, kind, key, start, args.days, ctx.lang)
     if args.out:
         try:
             Path(args.out).write_bytes(data)
@@ -72,8 +64,28 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
             raise UserError(
                 f"无法写入 {args.out}：{exc.strerror}", f"cannot write {args.out}: {exc.strerror}"
             ) from None
-        ctx.say(f"已导出 {len(views)} 个预约到 {args.out}", f"exported {len(views)} bookings to {args.out}")
+        events = data.count(b"BEGIN:VEVENT")
+        ctx.say(f"已导出 {events} 个预约到 {args.out}", f"exported {events} bookings to {args.out}")
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+    return 0
+
+
+def run_serve(args: argparse.Namespace, ctx: Context) -> int:
+    _positive_days(args.days)
+    with store_transaction(ctx, Action.EXPORT, f"calendar:feeds:{args.host}:{args.port}"):
+        pass  # only someone allowed to export calendars may start the feeds; this is audited
+    token = args.token or secrets.token_urlsafe(16)
+    sessions = open_store(ctx.db_url)
+    try:
+        server = make_server(sessions, args.host, args.port, token, args.days, ctx.lang)
+    except OSError as exc:
+        raise UserError(
+            f"无法监听 {args.host}:{args.port}：{exc.strerror}",
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror}",
+        ) from None
+    if not args.token:
+        ctx.say(f"订阅令牌：{token}", f"subscription token: {token}")
+    serve(server, lambda url: ctx.say(f"日历订阅地址：{url}", f"calendar feeds at {url}"))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,12 @@ from lab.store.models import AuditEntry, Role
 from lab.store.types import utc_now
 from station_app.cli.main import main
 
-WEEK = "2030-12-02"  # a Monday far enough ahead that "now" never interferes
+MONDAY = date.today() + timedelta(days=7 - date.today().weekday() + 28)  # weeks ahead: never in the past
+WEEK = MONDAY.isoformat()
+
+
+def day(n: int) -> str:
+    return (MONDAY + timedelta(days=n)).isoformat()
 
 
 ADMIN_PASSWORD, TEACHER_PASSWORD = "correct horse battery staple", "teach-cranes-2026"
@@ -96,7 +102,7 @@ def test_equipment_registry_round_trip(capsys, store: str) -> None:
             "no class 9Z",
         ),
         (
-            ("timetable", "propose", "--week", "2030-12-03", "--instructors", "x.toml", "--needs", "n.json"),
+            ("timetable", "propose", "--week", day(1), "--instructors", "x.toml", "--needs", "n.json"),
             "is not a Monday",
         ),
         (("timetable", "accept", "missing.json"), "file not found: missing.json"),
@@ -150,7 +156,7 @@ def test_recurring_booking_listing_and_calendar(capsys, store: str, tmp_path: Pa
     code, listed, _ = shixun(
         capsys, store, "book", "list", "--from", WEEK, "--days", "3", "--learner", "L001"
     )
-    assert [b["starts_at"][:10] for b in listed] == ["2030-12-02", "2030-12-03", "2030-12-04"]
+    assert [b["starts_at"][:10] for b in listed] == [day(0), day(1), day(2)]
     out = tmp_path / "l001.ics"
     code, _, err = shixun(
         capsys, store, "calendar", "export", "--learner", "L001", "--from", WEEK, "--out", str(out)
@@ -192,7 +198,7 @@ def test_timetable_propose_then_accept(capsys, store: str, tmp_path: Path) -> No
     for entry in data["entries"]:
         if entry["scenario"] == "crane.bridge_lift":
             hours[entry["parties"][0]] += 2
-        assert entry["starts_at"][:10] in ("2030-12-02", "2030-12-03", "2030-12-04")
+        assert entry["starts_at"][:10] in (day(0), day(1), day(2))
     assert hours["class:2A"] > hours["class:2B"]
     code, accepted, err = shixun(capsys, store, "timetable", "accept", str(proposal))
     assert code == 0 and len(accepted["booked"]) == len(data["entries"]) and accepted["skipped"] == []
