@@ -53,38 +53,69 @@ def run_command(args: argparse.Namespace, ctx: Context) -> int:
     curve = None
     if args.key:
         curve = CurveClient(CurveKeys.load(args.key), CurveKeys.load(args.server_key).public)
+    endpoint = args.endpoint or ctx.config.get("bus", "lab_server")
+    with zmq.Context() as context:
+        publishers = _open_publishers(context, endpoint, curve, args.stream_video)
+        try:
+            return _publish(args, ctx, identity, endpoint, *publishers)
+        finally:
+            for publisher in publishers:
+                if publisher is not None:
+                    publisher.close()
+
+
+def _open_publishers(
+    context: zmq.Context, endpoint: str, curve: CurveClient | None, stream_video: bool
+) -> tuple[Publisher, Publisher | None]:
+    """The keypoint publisher and, if streaming is allowed, the video one; a bad endpoint is one line."""
+    opened: list[Publisher] = []
+    try:
+        opened.append(Publisher(context, endpoint, curve=curve))
+        if stream_video:
+            opened.append(Publisher(context, endpoint, [Kind.VIDEO], curve=curve))
+    except zmq.ZMQError as exc:
+        for publisher in opened:
+            publisher.close()
+        raise UserError(
+            f"无效的实验室服务器地址 {endpoint}：{exc}", f"invalid lab server endpoint {endpoint}: {exc}"
+        ) from None
+    return opened[0], opened[1] if stream_video else None
+
+
+def _publish(
+    args: argparse.Namespace,
+    ctx: Context,
+    identity: EdgeIdentity,
+    endpoint: str,
+    publisher: Publisher,
+    video: Publisher | None,
+) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop
-    stream = PoseStream(
-        args.source,
-        pipeline_settings(args, ctx),
-        stop=stop,
-        realtime_replay=args.realtime,
-        on_camera_status=camera_reporter(ctx),
-    )
-    context = zmq.Context()
-    endpoint = args.endpoint or ctx.config.get("bus", "lab_server")
-    publisher = Publisher(context, endpoint, curve=curve)
-    video = Publisher(context, endpoint, [Kind.VIDEO], curve=curve) if args.stream_video else None
-    worker = EdgeWorker(stream, publisher, identity, heartbeat_s=args.heartbeat, video=video)
-    if video is None:
-        ctx.say(
-            f"边缘节点：{stream.description} → {endpoint}（仅关键点）",
-            f"edge node: {stream.description} -> {endpoint} (keypoints only)",
-        )
-    else:
-        ctx.say(
-            f"边缘节点：{stream.description} → {endpoint}（关键点；视频仅在授权观看时发送）",
-            f"edge node: {stream.description} -> {endpoint} (keypoints; video only while an authorised viewer watches)",
-        )
     try:
-        sent = worker.run(max_frames=args.max_frames)
+        stream = PoseStream(
+            args.source,
+            pipeline_settings(args, ctx),
+            stop=stop,
+            realtime_replay=args.realtime,
+            on_camera_status=camera_reporter(ctx),
+        )
+        worker = EdgeWorker(stream, publisher, identity, heartbeat_s=args.heartbeat, video=video)
+        if video is None:
+            ctx.say(
+                f"边缘节点：{stream.description} → {endpoint}（仅关键点）",
+                f"edge node: {stream.description} -> {endpoint} (keypoints only)",
+            )
+        else:
+            ctx.say(
+                f"边缘节点：{stream.description} → {endpoint}（关键点；视频仅在授权观看时发送）",
+                f"edge node: {stream.description} -> {endpoint} (keypoints; video only while an authorised viewer watches)",
+            )
+        try:
+            sent = worker.run(max_frames=args.max_frames)
+        finally:
+            stream.close()
     finally:
-        stream.close()
-        publisher.close()
-        if video is not None:
-            video.close()
-        context.term()
         signal.signal(signal.SIGTERM, previous)
     summary = {
         "frames_published": sent,

@@ -144,8 +144,13 @@ def test_edge_cli_publishes_without_blocking_when_no_lab_server_listens(tmp_path
 
 @pytest.mark.parametrize(
     "extra",
-    [["--station", "st/01"], ["--station", "st01", "--heartbeat", "0"], ["--station", "st01", "--key", "k"]],
-    ids=["bad-station", "bad-heartbeat", "key-without-server-key"],
+    [
+        ["--station", "st/01"],
+        ["--station", "st01", "--heartbeat", "0"],
+        ["--station", "st01", "--key", "k"],
+        ["--station", "st01", "--endpoint", "not-an-endpoint"],
+    ],
+    ids=["bad-station", "bad-heartbeat", "key-without-server-key", "bad-endpoint"],
 )
 def test_edge_cli_bad_arguments_exit_2(tmp_path: Path, extra: list[str], capsys) -> None:
     source = _pose_stream_file(tmp_path / "poses.jsonl", 1)
