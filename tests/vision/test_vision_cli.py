@@ -115,3 +115,28 @@ def test_export_onnx_without_the_extra_says_how_to_install_it(tmp_path: Path, ca
     assert main(["vision", "export-onnx", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "shixun[export]" in err
+
+
+def test_a_live_stream_is_read_latest_frame_first(motion_video: Path, tmp_path: Path, capsys) -> None:
+    """An HTTP stream on loopback is a live source: capture-time stamps, frames dropped, not queued."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(motion_video.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "live.jsonl"
+    url = f"http://127.0.0.1:{server.server_address[1]}/{motion_video.name}"
+    started = time.monotonic()
+    try:
+        assert main(["--json", "vision", "run", "--source", url, "--max-frames", "4", "--out", str(out)]) == 0
+    finally:
+        finished = time.monotonic()
+        server.shutdown()
+        server.server_close()
+    summary = json.loads(capsys.readouterr().out)
+    _, frames = load_pose_stream(out)
+    assert len(frames) == summary["frames"] == 4
+    assert summary["dropped"] > 0  # decoding outpaces the model
+    assert all(started < f.t < finished for f in frames)  # capture time (monotonic), not media time
