@@ -78,6 +78,7 @@ class Tick:
 
     t: float
     state: Any  # the scene's state (CraneState for the crane)
+    snapshot: dict[str, Any]  # the scene's snapshot (bodies, zones, wind), as streamed and recorded
     command: Command
     poses: list[PoseFrame]
     reba: dict[str, Any] | None  # REBA of the last judged frame this tick
@@ -187,6 +188,10 @@ class StationSession:
     def state(self) -> Any:
         return None if self._run is None else self._run.state
 
+    def snapshot(self) -> dict[str, Any] | None:
+        """The scene's snapshot now (bodies, zones, wind), e.g. to draw before the first step."""
+        return None if self._run is None else self._run.scene.snapshot()
+
     def step(self, command: Command | None = None) -> Tick:
         """One control step; `command` (from a keyboard, a gamepad, a UI) overrides the operator's."""
         run = self._require_run()
@@ -212,8 +217,9 @@ class StationSession:
         self._send_events(run, cues, ended)
         if isinstance(self.operator, SignalOperator):
             self.operator.observe(cues, ended)
-        run.output.emit(Kind.STATE, state.t, run.scene.snapshot())
-        tick = Tick(state.t, state, command, frames, reba, cues, ended, run.scene.done)
+        snapshot = run.scene.snapshot()
+        run.output.emit(Kind.STATE, state.t, snapshot)
+        tick = Tick(state.t, state, snapshot, command, frames, reba, cues, ended, run.scene.done)
         self._emit("tick", tick)
         return tick
 

@@ -105,10 +105,12 @@ def test_step_by_step_with_commands_from_a_view_then_abort(sqlite_factory, crane
     prepared = session.prepare()
     assert prepared.explanation["parameters"] and prepared.booking.station_id is None
     session.start()
+    assert session.snapshot()["step"] == "pre_lift_check"  # drawable before the first step
     pressed = session.step(Command(estop=True))  # the pre-lift check: press the e-stop …
     released = session.step(NEUTRAL)  # … release it …
     hoisting = [session.step(Command(hoist=1.0)) for _ in range(20)]  # … then hoist
     assert pressed.command.estop and released.state.step == "hoist"
+    assert released.snapshot["step"] == "hoist" and released.snapshot["t"] == pytest.approx(released.t)
     assert hoisting[-1].state.rope_m < hoisting[0].state.rope_m
     # Poses (30 fps) are released as sim time reaches them, whatever the control rate.
     poses = [pose.t for tick in (pressed, released, *hoisting) for pose in tick.poses]
