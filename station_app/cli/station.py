@@ -1,0 +1,91 @@
+"""`shixun station`: the student's station app (PyQt6) over the station runtime.
+
+The student logs in (lab.auth); the attempt's scenario is the one their instructor assigned (else
+`--scenario`); parameters come from the generator; poses from a pose-stream file, a video, an edge
+box on the bus or the generated demo trainee (the skeleton view shows them); keyboard and, with
+`--gamepad`, a Linux joystick device drive the crane.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from station_app.cli.context import Context
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("station", help="the student's station app (scene, coach cues, debrief)")
+    p.add_argument("--station", default="station-01", metavar="NAME", help="this station's equipment name")
+    p.add_argument("--scenario", default="crane.bridge_lift", metavar="ID", help="when none is assigned")
+    p.add_argument(
+        "--operator",
+        default="idle",
+        metavar="OP",
+        help="who drives when no key/stick is held: idle (default) | autopilot[:SKILL] | replay:FILE",
+    )
+    poses = p.add_mutually_exclusive_group()
+    poses.add_argument("--poses", metavar="FILE.jsonl", help="a recorded pose stream")
+    poses.add_argument("--video", metavar="FILE", help="a video file or camera through the vision pipeline")
+    poses.add_argument("--edge", metavar="STATION", help="pose frames an edge box publishes on the bus")
+    poses.add_argument("--demo-trainee", action="store_true", help="poses generated from motion capture")
+    p.add_argument("--bus", metavar="ENDPOINT", help="lab server for --edge (default: bus.lab_server)")
+    p.add_argument("--publish", metavar="ENDPOINT", help="publish the live stream to this endpoint")
+    p.add_argument("--gamepad", metavar="DEVICE", help="a joystick device (/dev/input/js0) or 'auto'")
+    p.add_argument("--require-booking", action="store_true", help="refuse to run without a booking")
+    p.add_argument("--recordings", metavar="DIR", help="where MCAP recordings go (default: data dir)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    import zmq
+
+    from hardware.inputs import Gamepad, find_gamepads
+    from lab.bus.text import UserError
+    from scenarios.spec import get_spec
+    from station_app.admin.support import open_store
+    from station_app.cli.session import _poses
+    from station_app.runtime.live import open_publisher
+    from station_app.runtime.operators import operator_for
+    from station_app.runtime.session import SessionSettings
+    from station_app.station.app import run as run_app
+    from station_app.station.app import scenario_for
+    from station_app.station.window import StationSetup
+
+    get_spec(args.scenario)  # a bad default scenario is one line before any window opens
+    if args.gamepad == "auto":
+        devices = find_gamepads()
+        if not devices:
+            raise UserError("没有找到手柄（/dev/input/js*）", "no gamepad found (/dev/input/js*)")
+        gamepads = [Gamepad.open(devices[0])]
+    else:
+        gamepads = [Gamepad.open(args.gamepad)] if args.gamepad else []
+    config = ctx.config
+    clips = config.get("privacy", "clips_dir")
+    settings = SessionSettings(
+        station=args.station,
+        require_booking=args.require_booking,
+        recordings_dir=Path(args.recordings) if args.recordings else config.data_dir / "recordings",
+        clips_dir=Path(clips) if clips else config.data_dir / "clips",
+        clip_retention_days=config.get("privacy", "clip_retention_days"),
+    )
+    context = zmq.Context()
+    sessions = open_store(ctx.db_url)
+    publisher = None
+    try:
+        publisher = open_publisher(context, args.publish) if args.publish else None
+        poses = _poses(args, ctx, context)
+
+        def make_setup(learner: str) -> StationSetup:
+            spec = get_spec(scenario_for(sessions, learner, args.scenario))
+            operator_for(args.operator, spec.family)  # checked now: a bad operator is one line
+            return StationSetup(sessions, spec, learner, args.operator, poses, settings, publisher, gamepads)
+
+        return run_app(sessions, make_setup, ctx.lang)
+    finally:
+        for pad in gamepads:
+            pad.close()
+        if publisher is not None:
+            publisher.close()
+        context.term()
+        sessions.kw["bind"].dispose()

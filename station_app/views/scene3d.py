@@ -1,0 +1,302 @@
+"""The crane scene in 3D, drawn with QPainter from the sim's state snapshots (body poses, zones, wind).
+
+pybullet's own camera is a CPU rasteriser far too slow for a live view, and an OpenGL context is not
+available everywhere the apps run (offscreen tests, remote desktops), so the scene is projected here:
+a pinhole camera orbiting the course, boxes as flat-shaded quads sorted back to front (painter's
+algorithm). A few hundred vertices per frame, projected in one numpy call, keep a 960×540 view far
+above 30 fps. Fed plain snapshot dicts (`CraneScene.snapshot()`, or one read back from the bus or a
+recording), so the station, the replay and the mentor viewer all draw the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QPointF, Qt
+from PyQt6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QWheelEvent
+from PyQt6.QtWidgets import QSizePolicy, QWidget
+
+HOOK_HALF = (0.2, 0.15, 0.25)  # the hook block's half extents (sim/crane/geometry.py)
+GIRDER = 0.6  # bridge girder and runway beam cross-section, m (drawn only)
+TROLLEY_SIZE = (1.4, 1.2, 0.5)
+LIGHT = np.array([0.35, -0.5, 0.8]) / np.linalg.norm([0.35, -0.5, 0.8])
+# Box corners (unit cube, ±1) and its faces as corner indices, counter-clockwise seen from outside.
+_CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
+_FACES = ((0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3))
+_FACE_NORMALS = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]], dtype=float)
+
+COLOURS = {
+    "floor": QColor(58, 62, 68),
+    "grid": QColor(78, 83, 90),
+    "corridor": QColor(92, 110, 128, 170),
+    "keep_out": QColor(230, 150, 40, 150),
+    "people": QColor(220, 50, 50, 140),
+    "target": QColor(60, 200, 110, 200),
+    "pickup": QColor(200, 200, 200, 160),
+    "steel": QColor(236, 180, 30),
+    "trolley": QColor(210, 120, 30),
+    "hook": QColor(60, 60, 60),
+    "load": QColor(70, 140, 220),
+    "obstacle": QColor(150, 110, 80),
+    "rope": QColor(25, 25, 25),
+}
+
+
+def quat_matrix(q: Any) -> np.ndarray:
+    """Rotation matrix of a pybullet quaternion (x, y, z, w)."""
+    x, y, z, w = (float(v) for v in q)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+class Camera:
+    """An orbit camera: looks at `target` from `distance` at `yaw` (about z) and `pitch` (above floor)."""
+
+    def __init__(self, target: np.ndarray, distance: float, yaw_deg: float = -62.0, pitch_deg: float = 38.0):
+        self.target, self.distance, self.yaw, self.pitch = target, distance, yaw_deg, pitch_deg
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """Eye position and the world→camera rotation (rows: right, up, forward)."""
+        yaw, pitch = math.radians(self.yaw), math.radians(self.pitch)
+        back = np.array([math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw), math.sin(pitch)])
+        eye = self.target + self.distance * back
+        forward = -back
+        right = np.cross(forward, (0.0, 0.0, 1.0))
+        right /= np.linalg.norm(right)
+        up = np.cross(right, forward)
+        return eye, np.stack([right, up, forward])
+
+
+class SceneView(QWidget):
+    """Draws the latest snapshot; `set_snapshot` schedules a repaint (nothing is drawn off the GUI thread).
+
+    `arena` is (runway length, span) in metres; without it the extent is taken from the zones.
+    Drag to orbit, wheel to zoom.
+    """
+
+    def __init__(self, arena: tuple[float, float] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(480, 270)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.arena = arena
+        self.snapshot: dict[str, Any] | None = None
+        self.camera: Camera | None = None
+        self.frames_drawn = 0
+        self._drag: QPointF | None = None
+
+    # --- feeding ---------------------------------------------------------------------------------
+
+    def set_snapshot(self, snapshot: dict[str, Any] | None) -> None:
+        self.snapshot = snapshot
+        if snapshot is not None and self.camera is None:
+            self.camera = self._frame_camera(snapshot)
+        self.update()
+
+    def _extent(self, snapshot: dict[str, Any]) -> tuple[float, float]:
+        if self.arena is not None:
+            return self.arena
+        zones = snapshot["zones"]
+        xs = [r[2] for r in zones["corridor"] + zones["people_zones"]]
+        ys = [r[3] for r in zones["corridor"] + zones["people_zones"]]
+        return max(xs) + 3.0, max(ys) + 2.0
+
+    def _frame_camera(self, snapshot: dict[str, Any]) -> Camera:
+        length, span = self._extent(snapshot)
+        height = float(snapshot["bodies"]["trolley"]["position"][2])
+        target = np.array([length / 2, span / 2, height * 0.3])
+        return Camera(target, 0.8 * math.hypot(length, span, height))
+
+    # --- interaction -----------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._drag = event.position()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag is not None and self.camera is not None:
+            delta = event.position() - self._drag
+            self._drag = event.position()
+            self.camera.yaw -= delta.x() * 0.3
+            self.camera.pitch = min(85.0, max(5.0, self.camera.pitch + delta.y() * 0.3))
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        del event
+        self._drag = None
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.camera is not None:
+            self.camera.distance *= 0.9 if event.angleDelta().y() > 0 else 1.1
+            self.update()
+
+    # --- drawing ---------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor(28, 32, 40))
+        if self.snapshot is not None and self.camera is not None:
+            _Frame(self, painter, self.snapshot, self.camera).draw()
+        painter.end()
+        self.frames_drawn += 1
+
+
+class _Frame:
+    """One frame's projection and drawing (kept apart so the widget stays about Qt events)."""
+
+    def __init__(self, view: SceneView, painter: QPainter, snapshot: dict[str, Any], camera: Camera) -> None:
+        self.p, self.s = painter, snapshot
+        self.eye, self.rotation = camera.basis()
+        self.cx, self.cy = view.width() / 2, view.height() / 2
+        self.focal = 1.1 * min(view.width(), view.height() * 16 / 9) / 2  # fits the width of a 16:9 view
+        self.extent = view._extent(snapshot)
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Screen x, y and depth of world points (N, 3)."""
+        cam = (points - self.eye) @ self.rotation.T
+        depth = np.maximum(cam[:, 2], 0.05)
+        screen = np.stack(
+            [self.cx + self.focal * cam[:, 0] / depth, self.cy - self.focal * cam[:, 1] / depth], axis=1
+        )
+        return screen, cam[:, 2]
+
+    def polygon(self, points: np.ndarray) -> QPolygonF:
+        screen, _ = self.project(points)
+        return QPolygonF([QPointF(x, y) for x, y in screen])
+
+    def floor_rect(self, rect: list[float], colour: QColor, z: float = 0.01) -> None:
+        x0, y0, x1, y1 = rect
+        corners = np.array([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]])
+        self.p.setPen(Qt.PenStyle.NoPen)
+        self.p.setBrush(colour)
+        self.p.drawPolygon(self.polygon(corners))
+
+    def draw(self) -> None:
+        s, length_span = self.s, self.extent
+        length, span = length_span
+        zones, bodies = s["zones"], s["bodies"]
+        self.floor_rect([-1.0, -1.0, length + 1.0, span + 1.0], COLOURS["floor"], 0.0)
+        self._grid(length, span)
+        for rect in zones["corridor"]:
+            self.floor_rect(rect, COLOURS["corridor"])
+        for rect in zones["keep_out"]:
+            self.floor_rect(rect, COLOURS["keep_out"], 0.015)
+        for rect in zones["people_zones"]:
+            self.floor_rect(rect, COLOURS["people"], 0.02)
+        self._circle(zones["target"]["centre"], zones["target"]["radius"], COLOURS["target"])
+        self._circle(zones["pickup"], 0.8, COLOURS["pickup"], filled=False)
+        height = float(bodies["trolley"]["position"][2])
+        bx = float(bodies["trolley"]["position"][0])
+        boxes: list[tuple[np.ndarray, np.ndarray, QColor]] = []  # (corners (8, 3), face normals, colour)
+        for o in zones["obstacles"]:
+            (x, y), (hx, hy, hz) = o["centre"], o["half_extents"]
+            boxes.append(self._box((x, y, hz), (hx, hy, hz), None, COLOURS["obstacle"]))
+        for y in (0.0, span):  # runway beams on their columns
+            boxes.append(
+                self._box(
+                    (length / 2, y, height + GIRDER / 2), (length / 2, 0.2, 0.2), None, COLOURS["steel"]
+                )
+            )
+            for x in (0.0, length):
+                boxes.append(self._box((x, y, height / 2), (0.2, 0.2, height / 2), None, COLOURS["grid"]))
+        boxes.append(
+            self._box(
+                (bx, span / 2, height + GIRDER), (GIRDER / 2, span / 2, GIRDER / 2), None, COLOURS["steel"]
+            )
+        )
+        trolley = bodies["trolley"]["position"]
+        half_trolley = tuple(v / 2 for v in TROLLEY_SIZE)
+        boxes.append(
+            self._box((trolley[0], trolley[1], height + 0.25), half_trolley, None, COLOURS["trolley"])
+        )
+        hook, load = bodies["hook"], bodies["load"]
+        boxes.append(self._box(hook["position"], HOOK_HALF, hook["orientation"], COLOURS["hook"]))
+        half_load = tuple(v / 2 for v in s.get("load_size", (1.2, 1.2, 1.0)))
+        boxes.append(self._box(load["position"], half_load, load["orientation"], COLOURS["load"]))
+        self._draw_sorted(boxes, trolley, hook["position"])
+        self._hud()
+
+    def _grid(self, length: float, span: float) -> None:
+        self.p.setPen(QPen(COLOURS["grid"], 1))
+        lines = [((x, 0, 0), (x, span, 0)) for x in np.arange(0, length + 0.1, 2.0)]
+        lines += [((0, y, 0), (length, y, 0)) for y in np.arange(0, span + 0.1, 2.0)]
+        ends, _ = self.project(np.array([p for line in lines for p in line], dtype=float))
+        for i in range(0, len(ends), 2):
+            self.p.drawLine(QPointF(*ends[i]), QPointF(*ends[i + 1]))
+
+    def _circle(self, centre: list[float], radius: float, colour: QColor, filled: bool = True) -> None:
+        angles = np.linspace(0, 2 * math.pi, 40, endpoint=False)
+        ring = np.stack(
+            [centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles), np.full(40, 0.03)],
+            axis=1,
+        )
+        self.p.setPen(QPen(colour.darker(130), 2))
+        self.p.setBrush(colour if filled else Qt.BrushStyle.NoBrush)
+        self.p.drawPolygon(self.polygon(ring))
+
+    def _box(
+        self, centre: Any, half: Any, orientation: Any, colour: QColor
+    ) -> tuple[np.ndarray, np.ndarray, QColor]:
+        rotation = np.eye(3) if orientation is None else quat_matrix(orientation)
+        corners = (_CORNERS * np.asarray(half, dtype=float)) @ rotation.T + np.asarray(centre, dtype=float)
+        return corners, _FACE_NORMALS @ rotation.T, colour
+
+    def _draw_sorted(self, boxes: list, trolley: list[float], hook: list[float]) -> None:
+        """Visible faces of every box and the rope, far to near."""
+        corners = np.concatenate([b[0] for b in boxes])
+        screen, depth = self.project(corners)
+        items: list[tuple[float, Any]] = []
+        for b, (_, normals, colour) in enumerate(boxes):
+            base = 8 * b
+            for face, normal in zip(_FACES, normals, strict=True):
+                idx = [base + i for i in face]
+                centre = corners[idx].mean(axis=0)
+                if np.dot(normal, self.eye - centre) <= 0:
+                    continue  # faces away from the camera
+                shade = 0.55 + 0.45 * max(0.0, float(np.dot(normal, LIGHT)))
+                items.append((float(depth[idx].mean()), (screen[idx], colour, shade)))
+        rope_top = np.array([trolley[0], trolley[1], trolley[2]])
+        rope_bottom = np.array(hook, dtype=float) + np.array([0, 0, HOOK_HALF[2]])
+        (top, bottom), rope_depth = self.project(np.stack([rope_top, rope_bottom]))
+        items.append((float(rope_depth.mean()), (np.stack([top, bottom]), None, 0.0)))
+        items.sort(key=lambda item: -item[0])
+        for _, (points, colour, shade) in items:
+            if colour is None:
+                self.p.setPen(QPen(COLOURS["rope"], 2))
+                self.p.drawLine(QPointF(*points[0]), QPointF(*points[1]))
+                continue
+            fill = QColor.fromRgbF(colour.redF() * shade, colour.greenF() * shade, colour.blueF() * shade)
+            self.p.setPen(QPen(fill.darker(140), 1))
+            self.p.setBrush(fill)
+            self.p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
+
+    def _hud(self) -> None:
+        """Time, sway and a wind arrow (numbers and units only: the same in both languages)."""
+        s = self.s
+        axes = s["axes"]
+        sway = math.hypot(axes.get("sway_x_deg", 0.0), axes.get("sway_y_deg", 0.0))
+        wind = s.get("wind_mps", [0.0, 0.0])
+        speed = math.hypot(*wind)
+        self.p.setPen(QColor(235, 235, 235))
+        self.p.setFont(QFont("WenQuanYi Micro Hei", 11))
+        self.p.drawText(QPointF(12, 22), f"t {s['t']:6.1f} s   sway {sway:4.1f}°   wind {speed:4.1f} m/s")
+        if speed > 0.05:  # wind arrow, in the screen projection of the wind direction
+            start = np.array([[self.extent[0] / 2, self.extent[1] / 2, 0.0]])
+            tip = start + np.array([[wind[0], wind[1], 0.0]]) / speed
+            (a, b), _ = self.project(np.concatenate([start, tip]))
+            direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
+            origin = np.array([60.0, 70.0])
+            end = origin + 36 * direction
+            self.p.setPen(QPen(QColor(120, 200, 255), 3))
+            self.p.drawLine(QPointF(*origin), QPointF(*end))
+            side = np.array([-direction[1], direction[0]])
+            head = [end, end - 10 * direction + 6 * side, end - 10 * direction - 6 * side]
+            self.p.setBrush(QColor(120, 200, 255))
+            self.p.drawPolygon(QPolygonF([QPointF(*h) for h in head]))
