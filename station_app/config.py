@@ -36,7 +36,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "vision": {
         "backend": "mediapipe",  # or "onnx"
         "onnx_provider": "CPUExecutionProvider",
-        "onnx_model_dir": "",  # empty: `models/` in the data dir
+        "onnx_model_dir": "",  # empty: the models shipped in the package (vision/models)
         "threads": 2,
         "smoothing": True,
         "min_cutoff": 1.0,  # One Euro filter, see shared/reference/motion_comparison.md §3.3
