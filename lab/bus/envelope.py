@@ -20,6 +20,8 @@ SCHEMA_VERSION = 1
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # a 4K JPEG fits; anything larger is refused unread
 _TYPE = re.compile(r"[a-z0-9_.]{1,32}")
 _FIELDS = ("v", "type", "station", "session", "seq", "t_mono", "t_wall", "body")
+_FIELD_SET = frozenset(_FIELDS)
+_NUMBER = (int, float)
 
 Reason = Literal["garbled", "version", "binary"]
 
@@ -68,27 +70,33 @@ def decode(data: bytes, allow_binary: bool = True) -> Envelope:
                 "binary", "消息含有二进制数据（如图像）", "message carries binary data (e.g. pixels)"
             ) from None
         raise _garbled(type(exc).__name__) from None
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise _garbled("not a map")
     version = obj.get("v")
-    if version != SCHEMA_VERSION:
-        if isinstance(version, int) and not isinstance(version, bool):
+    if type(version) is not int or version != SCHEMA_VERSION:  # `type is`: True is not version 1
+        if type(version) is int:
             raise BadMessage(
                 "version",
                 f"消息格式版本 {version} 不受支持（支持 {SCHEMA_VERSION}）",
                 f"message schema version {version} is not supported (expected {SCHEMA_VERSION})",
             )
         raise _garbled("no version")
-    if set(obj) != set(_FIELDS):
+    if obj.keys() != _FIELD_SET:
         raise _garbled("fields")
-    checks = (
-        isinstance(obj["type"], str) and _TYPE.fullmatch(obj["type"]),
-        isinstance(obj["station"], str) and isinstance(obj["session"], str),
-        type(obj["seq"]) is int and obj["seq"] >= 0,
-        all(type(obj[k]) in (int, float) for k in ("t_mono", "t_wall")),
-        isinstance(obj["body"], dict),
-    )
-    if not all(checks):
+    # msgpack yields exact types, so `type(x) is` is both strict and the cheapest check (relays run
+    # this for every message)
+    kind, seq = obj["type"], obj["seq"]
+    if not (
+        type(kind) is str
+        and _TYPE.fullmatch(kind)
+        and type(obj["station"]) is str
+        and type(obj["session"]) is str
+        and type(seq) is int
+        and seq >= 0
+        and type(obj["t_mono"]) in _NUMBER
+        and type(obj["t_wall"]) in _NUMBER
+        and type(obj["body"]) is dict
+    ):
         raise _garbled("field types")
     return Envelope(**obj)
 

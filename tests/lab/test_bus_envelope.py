@@ -46,6 +46,8 @@ def test_round_trip_keeps_every_field_including_bytes_bodies():
         {"body": [1, 2]},
         {"t_wall": "now"},
         {"extra": 1},
+        {"v": True},  # msgpack true is not schema version 1
+        {"t_mono": None},
     ],
 )
 def test_malformed_fields_are_garbled(changes):
