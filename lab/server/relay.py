@@ -229,7 +229,7 @@ class Relay:
         if (envelope.station, envelope.session) != (topic.station, topic.session):
             return self._drop("topic")
         self._counts["received"][topic.kind.value] += 1
-        wire = topic.prefix
+        wire = data[: len(data) - len(payload)]  # == topic.prefix, without rebuilding it
         video = topic.kind is Kind.VIDEO
         if not video:
             self._last[wire] = data
