@@ -128,6 +128,18 @@ def disable_user(db: Session, by: Actor, login: str, now: datetime) -> User:
     return user
 
 
+def set_password(db: Session, by: Actor, login: str, password: str, now: datetime) -> User:
+    """Change a password: one's own, or anyone's by an admin. Every login token of that user ends."""
+    user = find_user(db, login)
+    if user.id != by.user_id:
+        require(db, by, Action.EDIT, Resource.ACCOUNTS, None, f"user:{login}", now, {"password": "reset"})
+    else:
+        chain.append(db, by.audit_name, "edit:accounts", f"user:{login}", {"password": "changed"}, now)
+    user.password_hash = passwords.hash_password(password)
+    db.flush()
+    return user
+
+
 def list_users(db: Session, by: Actor, now: datetime) -> list[User]:
     require(db, by, Action.VIEW, Resource.ACCOUNTS, None, "users", now)
     return list(db.scalars(select(User).order_by(User.login)))

@@ -1,4 +1,4 @@
-"""`shixun learner add|export|delete`: a learner's record, and all their data out or all of it gone.
+"""`shixun learner add|invite|revoke|export|delete`: a learner's record, who may watch, and all their data.
 
 `export` writes a zip (learner.json, recordings, and clips when the person may export clips);
 `delete` shows what would go and deletes only with `--yes`. Both are audited.
@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from lab.auth.access import find_learner, learner_subject, require
 from lab.auth.accounts import find_user
+from lab.auth.invitations import invite, revoke
 from lab.auth.permissions import Action, Resource
 from lab.bus.text import UserError
 from lab.privacy.learner_data import delete_learner, export_learner, learner_files
@@ -37,10 +39,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("code", metavar="CODE")
     export.add_argument("--out", required=True, type=Path, metavar="FILE.zip")
     export.set_defaults(handler=run_export)
+    invite = actions.add_parser("invite", help="let an enterprise mentor watch this learner's sessions")
+    invite.add_argument("code", metavar="CODE")
+    invite.add_argument("--mentor", required=True, metavar="LOGIN")
+    invite.add_argument("--session", metavar="ID", help="only this session (default: all of the learner's)")
+    invite.add_argument(
+        "--start", type=_instant, metavar="ISO", help="e.g. 2026-11-24T09:00+08:00 (default: now)"
+    )
+    invite.add_argument("--hours", type=float, default=2.0, help="how long the invitation lasts (default 2)")
+    invite.add_argument(
+        "--video", action="store_true", help="video too, while live-video consent is in force"
+    )
+    invite.set_defaults(handler=run_invite)
+    revoke = actions.add_parser("revoke", help="end a mentor's invitations to this learner at once")
+    revoke.add_argument("code", metavar="CODE")
+    revoke.add_argument("--mentor", required=True, metavar="LOGIN")
+    revoke.set_defaults(handler=run_revoke)
     delete = actions.add_parser("delete", help="delete every piece of the learner's data (admin)")
     delete.add_argument("code", metavar="CODE")
     delete.add_argument("--yes", action="store_true", help="really delete (default: only show what would go)")
     delete.set_defaults(handler=run_delete)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an ISO date-time such as 2026-11-24T09:00+08:00") from None
+    if instant.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the time zone offset, e.g. 2026-11-24T09:00+08:00")
+    return instant
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
@@ -126,4 +154,37 @@ def run_delete(args: argparse.Namespace, ctx: Context) -> int:
             else f"would delete all data of learner {args.code} ({data['files']} files); add --yes to delete"
         )
     ctx.result(data, human)
+    return 0
+
+
+def run_invite(args: argparse.Namespace, ctx: Context) -> int:
+    if not 0 < args.hours <= 24 * 365:
+        raise UserError("--hours 应在 0 到 8760 之间", "--hours must be more than 0 and at most 8760")
+    at = now()
+    start = args.start or at
+    with store(ctx) as db:
+        learner = find_learner(db, args.code)
+        end = start + timedelta(hours=args.hours)
+        invitation = invite(
+            db, current_actor(ctx, db, at), args.mentor, learner, start, end, at, args.session, args.video
+        )
+        data = {
+            "id": invitation.id,
+            "mentor": args.mentor,
+            "learner": args.code,
+            "session": args.session,
+            "valid_from": start.isoformat(),
+            "valid_until": end.isoformat(),
+            "video": args.video,
+        }
+    ctx.result(data, f"{args.mentor} → {args.code}: {data['valid_from']} – {data['valid_until']}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
+    at = now()
+    with store(ctx) as db:
+        count = revoke(db, current_actor(ctx, db, at), args.mentor, find_learner(db, args.code), at)
+    human = f"已撤销 {count} 个邀请" if ctx.lang == "zh" else f"revoked {count} invitation(s)"
+    ctx.result({"mentor": args.mentor, "learner": args.code, "revoked": count}, human)
     return 0

@@ -32,6 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     role.add_argument("login", metavar="LOGIN")
     role.add_argument("role", choices=ROLES)
     role.set_defaults(handler=run_role)
+    passwd = actions.add_parser("passwd", help="change your password, or reset someone's (admin)")
+    passwd.add_argument("login", metavar="LOGIN", nargs="?", help="whose (default: your own)")
+    passwd.add_argument(
+        "--password-stdin", action="store_true", help="read the new password from one line of stdin"
+    )
+    passwd.set_defaults(handler=run_passwd)
     disable = actions.add_parser("disable", help="disable an account (its logins stop at once)")
     disable.add_argument("login", metavar="LOGIN")
     disable.set_defaults(handler=run_disable)
@@ -86,5 +92,19 @@ def run_disable(args: argparse.Namespace, ctx: Context) -> int:
     ctx.result(
         {"login": args.login, "disabled": True},
         f"{args.login}: " + ("已停用" if ctx.lang == "zh" else "disabled"),
+    )
+    return 0
+
+
+def run_passwd(args: argparse.Namespace, ctx: Context) -> int:
+    at = now()
+    with store(ctx) as db:
+        by = current_actor(ctx, db, at)
+        password = read_password(ctx, args.password_stdin, confirm=True)
+        user = accounts.set_password(db, by, args.login or by.login, password, at)
+        login = user.login
+    ctx.result(
+        {"login": login, "password_changed": True},
+        f"{login}: " + ("密码已更改，请重新登录" if ctx.lang == "zh" else "password changed; log in again"),
     )
     return 0

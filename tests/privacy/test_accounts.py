@@ -113,3 +113,21 @@ def test_disabled_account_cannot_log_in(world: World) -> None:
         accounts.authenticate(db, "ana", PASSWORD, T0)
     with world.sessions() as db:
         assert db.scalar(select(User.disabled_at).where(User.login == "ana")) == T0
+
+
+def test_password_change_ends_old_logins_and_is_audited(world: World) -> None:
+    with world.sessions.begin() as db:
+        accounts.create_user(db, world.admin, "ana", "Ana Li", Role.INSTRUCTOR, PASSWORD, T0)
+    with world.sessions() as db:
+        ana = accounts.actor_of(accounts.find_user(db, "ana"))
+        token = tokens.issue(accounts.find_user(db, "ana"), T0, timedelta(minutes=30))
+    with world.sessions.begin() as db, pytest.raises(PermissionDenied):
+        accounts.set_password(db, ana, "teacher", "another password", T0)  # not someone else's
+    with world.sessions.begin() as db:
+        accounts.set_password(db, ana, "ana", "a new password", T0)
+    with world.sessions() as db, pytest.raises(tokens.NotLoggedIn):
+        tokens.verify(db, token, T0 + timedelta(minutes=1))
+    with world.sessions.begin() as db:
+        assert accounts.authenticate(db, "ana", "a new password", T0).login == "ana"
+    details = [e.detail for e in _entries(world.sessions, "edit:accounts")]
+    assert details[-1] == {"password": "changed"}

@@ -89,6 +89,18 @@ def test_consent_learner_export_delete_and_purge(logged_in_admin, tmp_path: Path
     )
     code, _, err = shixun("learner", "export", "L9", "--out", str(tmp_path / "l9.zip"))
     assert code == 2 and "not overwriting" in err
+    assert shixun("users", "add", "m1", "--role", "mentor", "--no-password")[0] == 0
+    code, invitation, _ = shixun(
+        "learner", "invite", "L9", "--mentor", "m1", "--start", "2026-11-24T09:00+08:00", "--hours", "3"
+    )
+    assert (
+        code == 0
+        and invitation["valid_until"] == "2026-11-24T12:00:00+08:00"
+        and invitation["video"] is False
+    )
+    with pytest.raises(SystemExit):  # a time without its zone is refused by the parser
+        shixun("learner", "invite", "L9", "--mentor", "m1", "--start", "2026-11-24T09:00")
+    assert shixun("learner", "revoke", "L9", "--mentor", "m1")[1]["revoked"] == 1
     code, plan, _ = shixun("purge")
     assert code == 0 and plan["applied"] is False and plan["retention_days"]["audit_log"] == 365
     assert shixun("learner", "delete", "L9")[1]["deleted"] is False
@@ -169,3 +181,12 @@ def test_no_personal_data_in_application_logs(
     text = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in records)
     assert {"lab.auth.accounts", "lab.privacy.learner_data"} <= {r.name for r in records}  # they do log
     assert not [s for s in secrets if s in text]
+
+
+def test_changing_ones_password_ends_the_login(logged_in_admin) -> None:
+    shixun = logged_in_admin
+    code, result, _ = shixun("users", "passwd", "--password-stdin", stdin="a brand new password\n")
+    assert code == 0 and result == {"login": "root", "password_changed": True}
+    code, _, err = shixun("whoami")
+    assert code == 2 and "not logged in" in err
+    assert shixun("login", "root", "--password-stdin", stdin="a brand new password\n")[0] == 0
