@@ -76,10 +76,6 @@ class SessionOutput:
         """Whether anything this session sends can leave the machine (the view shows an indicator)."""
         return self.publisher is not None and not is_local(self.publisher.endpoint)
 
-    def video_requested(self) -> bool:
-        """Whether someone upstream asks for this session's video (the runtime still needs consent)."""
-        return self.publisher is not None and self.publisher.wanted(self.topic(Kind.VIDEO))
-
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()

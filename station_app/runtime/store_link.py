@@ -65,7 +65,7 @@ class PreparedAttempt:
     explanation: dict[str, Any]
     booking: BookingCheck
     clips_allowed: bool  # the learner's consent to keeping clips (PIPL Art. 29)
-    video_allowed: bool  # the learner's consent to live video; keypoints never need consent
+    video_allowed: bool  # the learner's consent to live video (the view may offer video only then)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,6 @@ class StoredAttempt:
     attempt_id: int
     skills_before: dict[str, dict[str, float]]
     skills_after: dict[str, dict[str, float]]
-    n_attempts: int
 
 
 def prepare(
@@ -226,7 +225,7 @@ def complete(
             row.state = SessionState.FINISHED
             row.ended_at = now
             row.recording_path = recording_path
-        state, history = store.learner_state(db, space, space.prior_model(), attempt.learner)
+        state, _history = store.learner_state(db, space, space.prior_model(), attempt.learner)
         after = state.to_dict(space.skills)["skills"]
         return StoredAttempt(
             attempt_id=attempt.id,
@@ -234,7 +233,6 @@ def complete(
             skills_after={
                 k: {"theta": round(v["theta"], 3), "sd": round(v["sd"], 3)} for k, v in after.items()
             },
-            n_attempts=len(history),
         )
 
 
