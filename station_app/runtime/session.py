@@ -162,6 +162,16 @@ class StationSession:
         self._run = _Run(
             scene, state, coach, poses, output, time.perf_counter(), steps=[(state.t, state.step)]
         )
+        # What the attempt is, for live viewers and replay; the session id is the only handle on the
+        # learner that travels (DESIGN.md "Security and privacy").
+        start = {
+            "scenario": self.spec.id,
+            "params": prepared.params,
+            "seed": prepared.seed,
+            "predicted_success": prepared.predicted_success,
+            "summary": prepared.explanation["summary"],
+        }
+        output.emit(Kind.EVENTS, state.t, start, type="session.start")
         output.emit(Kind.STATE, state.t, scene.snapshot())
         self._emit("started", state)
         return state
@@ -234,6 +244,8 @@ class StationSession:
             closing = run.coach.finish(run.state.t)  # may also add findings, e.g. steps never reached
             self._send_events(run, run.coach.events[known:], closing)
             summary = summarise(run.coach.events, run.reba)
+            outcome = {k: result[k] for k in ("passed", "score", "sub_scores", "critical", "deductions")}
+            run.output.emit(Kind.EVENTS, run.state.t, outcome, type="session.end")
             run.output.close()
             privacy = self._privacy_check(prepared, run.output)
             recording = str(run.output.recording_path) if run.output.recording_path else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -78,6 +79,10 @@ def test_full_session_stores_attempt_records_mcap_streams_and_updates_the_learne
     info = recording_info(debrief.recording)
     assert info["session"] == debrief.session_id
     assert info["messages"] == {k: v for k, v in debrief.messages.items()}
+    events = [m.envelope for m in read_recording(debrief.recording, kinds=[Kind.EVENTS])]
+    assert events[0].type == "session.start" and events[0].body["params"] == debrief.params
+    assert events[-1].type == "session.end" and events[-1].body["score"] == debrief.result["score"]
+    assert "learner-1" not in json.dumps([e.body for e in events])  # the session id is the only handle
     states = [m.envelope.body for m in read_recording(debrief.recording, kinds=[Kind.STATE])]
     assert states[-1]["done"] and states[-1]["t"] == pytest.approx(debrief.result["sim_s"])
     assert debrief.privacy == {
