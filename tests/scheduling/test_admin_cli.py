@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,21 +29,33 @@ def day(n: int) -> str:
 ADMIN_PASSWORD, TEACHER_PASSWORD = "correct horse battery staple", "teach-cranes-2026"
 
 
-@pytest.fixture
-def store(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The lab, plus an admin (who runs the commands) and an instructor with passwords."""
-    upgrade(sqlite_url)
-    engine = make_engine(sqlite_url)
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lab, plus an admin (who runs the commands) and an instructor with passwords, built once
+    (migrations and password hashing are the slow part) and copied for each test."""
+    path = tmp_path_factory.mktemp("seeded") / "shixun.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
         root = create_user(session, None, "root", "Root", Role.ADMIN, ADMIN_PASSWORD, utc_now())
         create_user(
             session, actor_of(root), "teacher", "Teacher", Role.INSTRUCTOR, TEACHER_PASSWORD, utc_now()
         )
         seed_lab(session)
-    engine.dispose()
+    engine.dispose()  # the last connection to close checkpoints the WAL into the main file
+    assert not path.with_name("shixun.db-wal").exists()
+    return path
+
+
+@pytest.fixture
+def store(seeded_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A private copy of the seeded store, with the admin logged in through the environment."""
+    copy = tmp_path / "shixun.db"
+    shutil.copyfile(seeded_file, copy)
     monkeypatch.setenv("SHIXUN_USER", "root")
     monkeypatch.setenv("SHIXUN_PASSWORD", ADMIN_PASSWORD)
-    return sqlite_url
+    return f"sqlite:///{copy}"
 
 
 def shixun(capsys, store: str, *args: str, lang: str = "en"):
