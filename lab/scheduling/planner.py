@@ -148,7 +148,7 @@ def estimates_from_store(
     session: Session, class_codes: Sequence[str], scenario_ids: Sequence[str]
 ) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
     """Per learner and scenario, the learner model's ability means on the scenario's skills."""
-    from lab.store.attempts import learner_state  # the learner model over the store (adaptive engineer)
+    from lab.store.attempts import learner_state  # heavy (the learner model, SciPy): only when asked
     from scenarios.paramspace import Space
     from scenarios.spec import get_spec
 

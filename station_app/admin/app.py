@@ -12,6 +12,7 @@ from station_app.admin.equipment_tab import EquipmentTab
 from station_app.admin.health_tab import HealthTab
 from station_app.admin.login import LoginDialog
 from station_app.admin.support import AdminSettings
+from station_app.admin.timetable_tab import TimetableTab
 
 
 class AdminWindow(QMainWindow):
@@ -22,8 +23,6 @@ class AdminWindow(QMainWindow):
         self.setWindowTitle(
             t(f"实训 · 实验室管理（{ctx.actor.login}）", f"Shixun · lab admin ({ctx.actor.login})")
         )
-        from station_app.admin.timetable_tab import TimetableTab  # loads OR-Tools: only when the window opens
-
         self.equipment = EquipmentTab(ctx)
         self.bookings = BookingsTab(ctx)
         self.health = HealthTab(ctx)

@@ -94,7 +94,9 @@ def store_transaction(ctx: Context, action: Action, target: str) -> Iterator[Ses
     try:
         with sessions() as session, session.begin():
             now = utc_now()
-            require(session, current_actor(ctx, session, now), action, Resource.EQUIPMENT, None, target, now)
+            actor = current_actor(ctx, session, now)
+            require(session, actor, action, Resource.EQUIPMENT, None, target, now)
+            session.info["actor"] = actor  # who acts, for the command (e.g. who made a booking)
             yield session
     finally:
         sessions.kw["bind"].dispose()

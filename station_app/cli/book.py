@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from lab.auth.permissions import Action
 from lab.scheduling import bookings
 from lab.scheduling.registry import get_equipment
 from lab.scheduling.rules import local_span
+from lab.store.models import Booking
 from lab.store.types import utc_now
 from station_app.admin.support import admin_settings, parse_day, parse_when, store_transaction
 from station_app.cli.context import Context
@@ -25,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--from", dest="start", required=True, metavar="TIME", help="e.g. 2026-11-24 14:00")
     create.add_argument("--to", dest="end", required=True, metavar="TIME", help="end of the (first) booking")
     _party_options(create)
-    create.add_argument("--by", metavar="LOGIN", help="who makes the booking")
     create.add_argument("--repeat", metavar="RRULE", help="e.g. FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8")
     create.add_argument(
         "--skip-conflicts", action="store_true", help="book the free occurrences, report the rest"
@@ -65,7 +70,9 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
     start, end = parse_when(args.start, tz), parse_when(args.end, tz)
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.equipment}") as session:
         equipment = get_equipment(session, args.equipment)
-        parties = bookings.resolve_parties(session, args.class_code, args.learner, args.instructor, args.by)
+        parties = bookings.resolve_parties(
+            session, args.class_code, args.learner, args.instructor, session.info["actor"].login
+        )
         now = utc_now()
         if args.repeat:
             series = bookings.book_series(
@@ -93,7 +100,7 @@ def run_create(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _row(booking, tz) -> dict:
+def _row(booking: Booking, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": booking.id,
         "equipment": booking.equipment.name if booking.equipment else booking.equipment_id,
@@ -130,7 +137,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _change(ctx: Context, booking_id: int, action) -> int:
+def _change(ctx: Context, booking_id: int, action: Callable[[Session, int], Booking]) -> int:
     tz = admin_settings(ctx.config).tz
     with store_transaction(ctx, Action.EDIT, f"booking:{booking_id}") as session:
         row = _row(action(session, booking_id), tz)
