@@ -301,7 +301,7 @@ def write(result: dict, elapsed: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=200)
+    parser.add_argument("--learners", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--horizon", type=int, default=100)
     parser.add_argument(

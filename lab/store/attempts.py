@@ -26,10 +26,17 @@ from sqlalchemy.orm import Session
 from lab.bus.text import UserError
 from lab.store.models import Attempt, AuditEntry, Learner, ScenarioSpec, SchoolClass
 from lab.store.types import utc_now
-from scenarios.difficulty import DifficultyModel
+from scenarios.difficulty import DifficultyModel, PooledAttempts
 from scenarios.explain import explain
 from scenarios.generator import Plan, generate, repeat
-from scenarios.learner import AttemptOutcome, LearnerState, group_prior, prior_state, replay
+from scenarios.learner import (
+    AttemptOutcome,
+    LearnerState,
+    abilities_before,
+    group_prior,
+    prior_state,
+    replay,
+)
 from scenarios.overrides import Overrides
 from scenarios.paramspace import Space
 from scenarios.spec import FAULTS_KEY
@@ -353,6 +360,33 @@ def _append_audit(session: Session, actor: str, action: str, resource: str, deta
         )
     )
     session.flush()
+
+
+def pooled_attempts(session: Session, space: Space, model: DifficultyModel) -> PooledAttempts:
+    """Every finished attempt of the scenario with the learner's ability just before it (leak-free),
+    replayed under `model`: what `scenarios.difficulty.fit` learns the weights from."""
+    learners = session.scalars(
+        select(Learner).where(
+            Learner.id.in_(select(Attempt.learner_id).where(Attempt.scenario_id == space.spec.id))
+        )
+    )
+    xs, faults, thetas, scores = [], [], [], []
+    for learner in learners:
+        attempts = history(session, learner.id, space.spec.id)
+        if not attempts:
+            continue
+        outcomes = [outcome_of(space, a.params, a.sub_scores, bool(a.passed)) for a in attempts]
+        thetas.append(abilities_before(_start_state(space, attempts[0], []), model, outcomes))
+        xs += [o.x for o in outcomes]
+        faults += [o.faults for o in outcomes]
+        scores += [o.skill_scores for o in outcomes]
+    k, j, f = len(space.skills), len(space.axes), len(space.faults)
+    return PooledAttempts(
+        x=np.array(xs).reshape(-1, j),
+        faults=np.array(faults).reshape(-1, f),
+        theta=np.vstack(thetas) if thetas else np.zeros((0, k)),
+        outcome=np.array(scores).reshape(-1, k),
+    )
 
 
 def skill_report(space: Space, state: LearnerState, attempts: Sequence[Attempt]) -> dict[str, Any]:

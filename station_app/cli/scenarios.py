@@ -15,10 +15,14 @@ from lab.bus.text import UserError
 from lab.store import attempts as store
 from lab.store.engine import make_engine, make_session_factory
 from lab.store.migrate import current_revision, head_revision, upgrade
+from lab.store.types import utc_now
+from scenarios.difficulty import DifficultyModel, fit
 from scenarios.overrides import Overrides
 from scenarios.paramspace import Space
 from scenarios.spec import get_spec
 from station_app.cli.context import Context
+
+FIT_ROUNDS = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lrn.add_argument("--learner", required=True, metavar="ID")
     lrn.add_argument("--scenario", default="crane.bridge_lift", metavar="ID")
     lrn.set_defaults(handler=run_learner)
+
+    fit_ = commands.add_parser("fit", help="refit the difficulty model from all stored attempts")
+    fit_.add_argument("--scenario", required=True, metavar="ID")
+    fit_.set_defaults(handler=run_fit)
 
     ovr = commands.add_parser("override", help="instructor overrides for a learner or a class")
     who = ovr.add_mutually_exclusive_group(required=True)
@@ -79,10 +87,50 @@ def _space(scenario_id: str) -> Space:
     return Space(get_spec(scenario_id))
 
 
+def _model_path(ctx: Context, space: Space) -> Path:
+    return ctx.config.data_dir / "models" / f"difficulty-{space.spec.id}-v{space.spec.version}.json"
+
+
+def _model(ctx: Context, space: Space) -> DifficultyModel:
+    """The fitted difficulty model of this spec version if `scenarios fit` made one, else the spec's prior."""
+    path = _model_path(ctx, space)
+    if path.exists():
+        try:
+            model = DifficultyModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(
+                f"难度模型文件损坏：{path}（{exc}），可删除后重新运行 scenarios fit",
+                f"difficulty model file is damaged: {path} ({exc}); delete it and rerun `scenarios fit`",
+            ) from None
+        if model.skills == space.skills and model.params == space.names and model.faults == space.faults:
+            return model
+    return space.prior_model()
+
+
+def run_fit(args: argparse.Namespace, ctx: Context) -> int:
+    space = _space(args.scenario)
+    model = space.prior_model()
+    with _session(ctx) as session:
+        for round_ in range(FIT_ROUNDS):  # abilities under the current weights, then weights again
+            data = store.pooled_attempts(session, space, model)
+            model = fit(space.prior_model(), data, version=f"fit-{utc_now():%Y%m%dT%H%M%SZ}-r{round_}")
+    path = _model_path(ctx, space)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model.to_dict(), indent=1), encoding="utf-8")
+    data_out = {
+        "scenario": space.spec.id,
+        "attempts": len(data.x),
+        "path": str(path),
+        "model": model.to_dict(),
+    }
+    ctx.result(data_out, f"{space.spec.id}: {len(data.x)} attempts → {path} ({model.version})")
+    return 0
+
+
 def run_next(args: argparse.Namespace, ctx: Context) -> int:
     space = _space(args.scenario)
     with _session(ctx) as session:
-        result = store.next_attempt(session, space, space.prior_model(), args.learner, args.seed)
+        result = store.next_attempt(session, space, _model(ctx, space), args.learner, args.seed)
     e = result.explanation
     data = {
         "attempt": result.attempt_id,
@@ -121,7 +169,7 @@ def run_record(args: argparse.Namespace, ctx: Context) -> int:
     result = store.parse_result(space, _read_json(args.result))
     with _session(ctx) as session:
         attempt = store.record_result(session, space, args.learner, result)
-        state, attempts = store.learner_state(session, space, space.prior_model(), attempt.learner)
+        state, attempts = store.learner_state(session, space, _model(ctx, space), attempt.learner)
         report = store.skill_report(space, state, attempts)
     data = {
         "attempt": attempt.id,
@@ -137,7 +185,7 @@ def run_learner(args: argparse.Namespace, ctx: Context) -> int:
     space = _space(args.scenario)
     with _session(ctx) as session:
         learner = store.require_learner(session, args.learner)
-        state, attempts = store.learner_state(session, space, space.prior_model(), learner)
+        state, attempts = store.learner_state(session, space, _model(ctx, space), learner)
         report = store.skill_report(space, state, attempts)
     ctx.result(
         {"learner": args.learner, "scenario": space.spec.id, **report}, _human_skills(args.learner, report)

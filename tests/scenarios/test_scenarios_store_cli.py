@@ -176,3 +176,25 @@ def test_invalid_overrides_are_refused(db_url, rules, capsys):
         db_url, "override", "--learner", "S004", "--scenario", SCENARIO, "--set", rules, capsys=capsys
     )
     assert code == 2 and out is None and len(err.strip().splitlines()) == 1
+
+
+def test_fit_refits_from_stored_attempts_and_next_uses_it(db_url, tmp_path, capsys):
+    for i in range(6):
+        _, nxt, _ = _cli(db_url, "next", "--learner", f"F{i % 2}", "--scenario", SCENARIO, capsys=capsys)
+        score = 0.9 if i % 2 else 0.3
+        path = _result_file(tmp_path, nxt, score, bool(i % 2))
+        _cli(
+            db_url,
+            "record",
+            "--learner",
+            f"F{i % 2}",
+            "--scenario",
+            SCENARIO,
+            "--result",
+            path,
+            capsys=capsys,
+        )
+    code, fitted, _ = _cli(db_url, "fit", "--scenario", SCENARIO, capsys=capsys)
+    assert code == 0 and fitted["attempts"] == 6 and fitted["model"]["version"].startswith("fit-")
+    _, nxt, _ = _cli(db_url, "next", "--learner", "F0", "--scenario", SCENARIO, capsys=capsys)
+    assert nxt["explanation"]["model_version"] == fitted["model"]["version"]
