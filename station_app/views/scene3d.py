@@ -74,6 +74,24 @@ class Camera:
         return eye, np.stack([right, up, forward])
 
 
+class Projection:
+    """The camera's pinhole projection onto a view of a given size (fits the width of a 16:9 view)."""
+
+    def __init__(self, camera: Camera, width: int, height: int) -> None:
+        self.eye, self.rotation = camera.basis()
+        self.cx, self.cy = width / 2, height / 2
+        self.focal = 1.1 * min(width, height * 16 / 9) / 2
+
+    def __call__(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Screen x, y (N, 2) and depth (N,) of world points (N, 3)."""
+        cam = (points - self.eye) @ self.rotation.T
+        depth = np.maximum(cam[:, 2], 0.05)
+        screen = np.stack(
+            [self.cx + self.focal * cam[:, 0] / depth, self.cy - self.focal * cam[:, 1] / depth], axis=1
+        )
+        return screen, cam[:, 2]
+
+
 class SceneView(QWidget):
     """Draws the latest snapshot; `set_snapshot` schedules a repaint (nothing is drawn off the GUI thread).
 
@@ -112,6 +130,10 @@ class SceneView(QWidget):
         height = float(snapshot["bodies"]["trolley"]["position"][2])
         target = np.array([length / 2, span / 2, height * 0.3])
         return Camera(target, 0.8 * math.hypot(length, span, height))
+
+    def projection(self) -> Projection | None:
+        """How world points land on this view now (None before the first snapshot)."""
+        return None if self.camera is None else Projection(self.camera, self.width(), self.height())
 
     # --- interaction -----------------------------------------------------------------------------
 
@@ -153,19 +175,9 @@ class _Frame:
 
     def __init__(self, view: SceneView, painter: QPainter, snapshot: dict[str, Any], camera: Camera) -> None:
         self.p, self.s = painter, snapshot
-        self.eye, self.rotation = camera.basis()
-        self.cx, self.cy = view.width() / 2, view.height() / 2
-        self.focal = 1.1 * min(view.width(), view.height() * 16 / 9) / 2  # fits the width of a 16:9 view
+        self.project = Projection(camera, view.width(), view.height())
+        self.eye = self.project.eye
         self.extent = view._extent(snapshot)
-
-    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Screen x, y and depth of world points (N, 3)."""
-        cam = (points - self.eye) @ self.rotation.T
-        depth = np.maximum(cam[:, 2], 0.05)
-        screen = np.stack(
-            [self.cx + self.focal * cam[:, 0] / depth, self.cy - self.focal * cam[:, 1] / depth], axis=1
-        )
-        return screen, cam[:, 2]
 
     def polygon(self, points: np.ndarray) -> QPolygonF:
         screen, _ = self.project(points)

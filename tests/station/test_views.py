@@ -1,0 +1,124 @@
+"""The shared widgets on real data: the 3D scene from a real crane snapshot, the skeleton drawn by
+real MediaPipe over a real photograph (skimage's astronaut), the cue banner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from lab_world import screenshot
+from PyQt6.QtGui import QColor
+from skimage import data
+
+from lab.bus.text import Text
+from scenarios.spec import get_spec
+from sim.operators.command import Command
+from sim.runner import make_scene
+from station_app.views.cue_banner import STYLE, CueBanner
+from station_app.views.scene3d import COLOURS, SceneView
+from station_app.views.skeleton import ALERT, BONE, SkeletonView
+from vision.backends import create_backend
+from vision.landmarks import Landmark
+from vision.posestream import PoseFrame
+
+
+def _near(colour: QColor, target: QColor, tolerance: int = 40) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(colour.getRgb()[:3], target.getRgb()[:3], strict=True))
+
+
+@pytest.fixture(scope="module")
+def snapshot() -> dict:
+    spec = get_spec("crane.bridge_lift")
+    scene = make_scene(spec)
+    try:
+        scene.reset(None, 3)
+        for i in range(120):
+            scene.step(Command(hoist=1.0) if i < 40 else Command(bridge=1.0))
+        return scene.snapshot()
+    finally:
+        scene.close()
+
+
+def test_scene_view_draws_the_load_where_the_snapshot_puts_it(qtbot, snapshot) -> None:
+    view = SceneView((30.0, 12.0))
+    qtbot.addWidget(view)
+    view.resize(960, 540)
+    view.set_snapshot(snapshot)
+    view.show()
+    image = view.grab().toImage()
+    screenshot(view, "scene3d.png")
+    project = view.projection()
+    ((x, y),), _ = project(np.array([snapshot["bodies"]["load"]["position"]]))
+    colour = image.pixelColor(round(x), round(y))
+    assert colour.blue() > colour.red() + 60, colour.getRgb()  # a face of the blue load, lit or shaded
+    ((tx, ty),), _ = project(np.array([[*snapshot["zones"]["target"]["centre"], 0.03]]))
+    assert _near(image.pixelColor(round(tx), round(ty)), COLOURS["target"], 60)
+    assert view.frames_drawn >= 1
+
+
+def test_skeleton_over_a_real_photo_with_alert_colours(qtbot) -> None:
+    photo = data.astronaut()
+    backend = create_backend("mediapipe", static=True)
+    try:
+        image, world = backend.estimate(photo)
+    finally:
+        backend.close()
+    assert image is not None
+    view = SkeletonView()
+    qtbot.addWidget(view)
+    view.resize(512, 512)
+    view.set_image(photo)
+    view.set_pose(PoseFrame(0.0, image, world))
+    view.set_alert({"left_arm"})
+    view.show()
+    shot = view.grab().toImage()
+    screenshot(view, "skeleton_astronaut.png")
+    area = view._frame_rect()
+
+    def pixel(landmark: Landmark) -> QColor:
+        x, y = image[landmark, 0], image[landmark, 1]
+        return shot.pixelColor(round(area.x() + x * area.width()), round(area.y() + y * area.height()))
+
+    middle = (image[Landmark.RIGHT_SHOULDER, :2] + image[Landmark.RIGHT_ELBOW, :2]) / 2
+    bone = shot.pixelColor(
+        round(area.x() + middle[0] * area.width()), round(area.y() + middle[1] * area.height())
+    )
+    assert _near(bone, BONE), bone.getRgb()  # the right upper arm: bone colour
+    assert _near(pixel(Landmark.LEFT_ELBOW), ALERT), pixel(Landmark.LEFT_ELBOW).getRgb()  # flagged arm
+
+
+def test_no_camera_still_shows_the_skeleton_and_says_why(qtbot) -> None:
+    view = SkeletonView()
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    points = np.zeros((33, 4))
+    points[:, :2], points[:, 3] = 0.5, 1.0
+    points[Landmark.LEFT_SHOULDER, :2] = (0.4, 0.3)
+    points[Landmark.LEFT_HIP, :2] = (0.4, 0.7)
+    view.set_pose(PoseFrame(0.0, points, np.zeros((33, 3))))
+    view.show()
+    shot = view.grab().toImage()
+    area = view._frame_rect()
+    flank = shot.pixelColor(round(area.x() + 0.4 * area.width()), round(area.y() + 0.5 * area.height()))
+    assert _near(flank, BONE)
+    view.set_pose(PoseFrame(1.0, None, None))  # nobody in view: nothing drawn, the view says so
+    shot = view.grab().toImage()
+    assert not _near(
+        shot.pixelColor(round(area.x() + 0.4 * area.width()), round(area.y() + 0.5 * area.height())), BONE
+    )
+
+
+def test_cue_banner_colours_by_severity_and_flashes_critical_cues(qtbot) -> None:
+    banner = CueBanner("zh")
+    qtbot.addWidget(banner)
+    cue = Text(zh="负载越过人员区域！", en="Load over the people zone!")
+    banner.show_cue(cue, "warning")
+    assert banner.text() == "⚠ 负载越过人员区域！" and STYLE["warning"][0] in banner.styleSheet()
+    assert not banner._timer.isActive()
+    banner.show_cue(cue, "critical")
+    assert banner._timer.isActive() and STYLE["critical"][0] in banner.styleSheet()
+    qtbot.waitUntil(lambda: not banner._timer.isActive(), timeout=5000)  # stops flashing, stays lit
+    assert f"background: {STYLE['critical'][0]}" in banner.styleSheet()
+    banner.set_lang("en")
+    assert banner.text() == "⚠ Load over the people zone!"
+    banner.clear_cue()
+    assert banner.text() == "Coach: no cue"
