@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from lab.bus.text import UserError
-from scenarios.spec import get_spec
-from sim.runner import make_operator, open_trace, run_attempt
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,6 +50,9 @@ def read_params(text: str | None) -> dict[str, Any] | None:
 
 
 def run_command(args: argparse.Namespace, ctx: Any) -> int:
+    from scenarios.spec import get_spec  # deferred: keeps `shixun --help` free of pybullet
+    from sim.runner import make_operator, open_trace, run_attempt
+
     spec = get_spec(args.scenario)
     params = spec.validate_params(read_params(args.params))
     if args.duration is not None and not args.duration > 0:
