@@ -106,6 +106,7 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
     path = token_path(ctx)
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file existed with wider permissions
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(token)
     expires = (at + timedelta(minutes=minutes)).isoformat(timespec="seconds")
