@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import zipfile
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def test_bootstrap_login_and_accounts(logged_in_admin, monkeypatch: pytest.Monke
     shixun = logged_in_admin
     code, who, _ = shixun("whoami")
     assert code == 0 and who == {"login": "root", "role": "admin"}
+    token = Path(os.environ["XDG_DATA_HOME"]) / "shixun" / "login.token"
+    assert token.stat().st_mode & 0o777 == 0o600
     assert shixun("users", "add", "t1", "--role", "instructor", "--name", "Wang Li", "--no-password")[0] == 0
     assert shixun("users", "role", "t1", "mentor")[1] == {"login": "t1", "role": "mentor"}
     _, users, _ = shixun("users", "list")
