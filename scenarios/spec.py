@@ -486,6 +486,8 @@ def load_spec(path: Path | str) -> Spec:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(path, "(TOML)", f"语法错误：{exc}", f"syntax error: {exc}") from exc
+    except RecursionError:  # tomllib recurses per nesting level
+        raise SpecError(path, "(TOML)", "嵌套层数过多", "nested too deeply") from None
     return parse_spec(data, path)
 
 

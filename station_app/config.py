@@ -47,6 +47,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "lab_server": "tcp://127.0.0.1:5560",
         "request_endpoint": "tcp://127.0.0.1:5561",
     },
+    "mentor": {
+        "bundle": "",  # the mentor's key bundle folder (`shixun keys generate`); empty: ask at log-in
+        "recordings_dir": "",  # the lab server's recordings; empty: `recordings/` in the data dir
+    },
     "privacy": {
         "stream_video": False,  # only with consent and a role that may see it
         "clips_dir": "",  # empty: `clips/` in the data dir, one folder per session
@@ -138,6 +142,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UserError(f"无法读取配置文件 {path}：{exc}", f"cannot read config file {path}: {exc}") from exc
+    except RecursionError:  # tomllib recurses per nesting level
+        raise UserError(f"配置文件 {path} 嵌套层数过多", f"config file {path} is nested too deeply") from None
 
 
 def _from_environment(env: dict[str, str] | os._Environ[str]) -> dict[str, dict[str, Any]]:

@@ -121,7 +121,7 @@ def read_pose_stream(path: Path | str) -> tuple[PoseStreamHeader, Iterator[PoseF
         header = PoseStreamHeader.from_json(json.loads(first)) if first.strip() else None
         if header is None:
             raise ValueError("the file is empty")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         handle.close()
         raise _error(path, 1, str(exc)) from None
     return header, _frames(handle, path)
@@ -135,7 +135,7 @@ def _frames(handle: IO[str], path: Path | str) -> Iterator[PoseFrame]:
                 continue
             try:
                 frame = PoseFrame.from_json(json.loads(line))
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 raise _error(path, line_number, str(exc)) from None
             if frame.t < last_t:
                 raise _error(path, line_number, "time goes backwards")

@@ -17,6 +17,7 @@ import orjson
 from mcap.exceptions import McapError
 from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
+from zstandard import ZstdError
 
 from lab.bus.envelope import Envelope
 from lab.bus.text import UserError
@@ -26,8 +27,20 @@ from lab.recording.schemas import RECORDED_KINDS, schema, schema_name
 FORMAT = "shixun.recording/1"
 METADATA_NAME = "shixun.session"
 NS = 1_000_000_000
-# What the mcap reader raises on a damaged or foreign file (a short file fails its seek with OSError).
-_UNREADABLE = (McapError, struct.error, ValueError, EOFError, OSError)
+# What the mcap reader raises on a damaged or foreign file: a short file fails its seek with OSError,
+# a corrupt chunk fails zstd, an index naming an unknown channel is a KeyError, and a record claiming
+# an absurd length overflows or exhausts memory before it can be read.
+_UNREADABLE = (
+    McapError,
+    struct.error,
+    ValueError,
+    EOFError,
+    OSError,
+    ZstdError,
+    KeyError,
+    MemoryError,
+    OverflowError,
+)
 
 
 class RecordingError(UserError):
@@ -114,7 +127,13 @@ def recording_info(path: str | Path) -> dict[str, Any]:
             meta = next((m.metadata for m in reader.iter_metadata() if m.name == METADATA_NAME), None)
         except _UNREADABLE as exc:
             raise _unreadable(path, exc) from None
-    if summary is None or summary.statistics is None or meta is None or meta.get("format") != FORMAT:
+    if (
+        summary is None
+        or summary.statistics is None
+        or meta is None
+        or meta.get("format") != FORMAT
+        or not {"station", "session"} <= meta.keys()
+    ):
         raise RecordingError(f"{path} 不是实训会话录制文件", f"{path} is not a Shixun session recording")
     stats = summary.statistics
     counts = {summary.channels[cid].topic[1:]: count for cid, count in stats.channel_message_counts.items()}

@@ -86,7 +86,9 @@ def make_engine(url: str | URL, *, create: bool = True, check: bool = True) -> E
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     try:
-        engine = create_engine(parsed, connect_args=connect_args)
+        engine = create_engine(
+            parsed, connect_args=connect_args, hide_parameters=True
+        )  # no personal data in logs
     except (ArgumentError, NoSuchModuleError, ImportError, TypeError) as exc:
         raise StoreError(
             f"不支持的数据库地址 {masked(parsed)}：{exc}", f"unsupported database URL {masked(parsed)}: {exc}"

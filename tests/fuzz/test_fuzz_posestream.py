@@ -45,12 +45,6 @@ def test_mutated_header_and_frames(header: object, frames: list[object]) -> None
     _load("\n".join(lines).encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="vision/posestream.py (owner: the lead): json.loads raises RecursionError on a deeply nested "
-    "line, which is neither ValueError nor PoseStreamError, so it escapes as a traceback",
-)
 @pytest.mark.parametrize("where", ["header", "frame"])
 def test_deeply_nested_line(where: str) -> None:
     deep = "[" * 100_000 + "]" * 100_000

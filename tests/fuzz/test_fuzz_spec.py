@@ -51,12 +51,6 @@ def test_random_toml_text(text: str) -> None:
             load_spec(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="scenarios/spec.py (owner: scenarios engineer): tomllib raises RecursionError on deeply nested "
-    "arrays/tables; load_spec catches only TOMLDecodeError, so a traceback reaches the user",
-)
 def test_deeply_nested_toml() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "deep.toml"
