@@ -45,6 +45,7 @@ def _attempts(db_url: str) -> list[Attempt]:
         engine.dispose()
 
 
+@pytest.mark.slow  # many CLI calls, each opening the store
 def test_next_record_learner_round_trip(db_url, tmp_path, capsys):
     code, nxt, err = _cli(db_url, "next", "--learner", "S001", "--scenario", SCENARIO, capsys=capsys)
     assert code == 0 and nxt["learner_created"] and "new learner" in err
@@ -100,6 +101,7 @@ def test_mismatched_result_is_one_line_exit_2_and_stores_nothing(db_url, tmp_pat
     assert code == 2 and "unknown learner" in err
 
 
+@pytest.mark.slow  # many CLI calls, each opening the store
 def test_class_and_learner_overrides_apply_and_learner_wins(db_url, tmp_path, capsys):
     engine = make_engine(db_url)
     with make_session_factory(engine)() as session, session.begin():
@@ -178,6 +180,7 @@ def test_invalid_overrides_are_refused(db_url, rules, capsys):
     assert code == 2 and out is None and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # many CLI calls, each opening the store
 def test_fit_refits_from_stored_attempts_and_next_uses_it(db_url, tmp_path, capsys):
     for i in range(6):
         _, nxt, _ = _cli(db_url, "next", "--learner", f"F{i % 2}", "--scenario", SCENARIO, capsys=capsys)
