@@ -15,18 +15,30 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
-from PyQt6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF, QWheelEvent
+from PyQt6.QtGui import (
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QWheelEvent,
+)
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 HOOK_HALF = (0.2, 0.15, 0.25)  # the hook block's half extents (sim/crane/geometry.py)
 GIRDER = 0.6  # bridge girder and runway beam cross-section, m (drawn only)
 TROLLEY_SIZE = (1.4, 1.2, 0.5)
+HUD_FONT = QFont("WenQuanYi Micro Hei", 11)
 LIGHT = np.array([0.35, -0.5, 0.8]) / np.linalg.norm([0.35, -0.5, 0.8])
 # Box corners (unit cube, ±1) and its faces as corner indices, counter-clockwise seen from outside.
 _CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
 _FACES = ((0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3))
 _FACE_NORMALS = np.array([[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]], dtype=float)
 
+BACKGROUND = QColor(28, 32, 40)
 COLOURS = {
     "floor": QColor(58, 62, 68),
     "grid": QColor(78, 83, 90),
@@ -108,6 +120,7 @@ class SceneView(QWidget):
         self.camera: Camera | None = None
         self.frames_drawn = 0
         self._drag: QPointF | None = None
+        self._floor_cache: tuple[tuple, dict[str, Any], QPixmap] | None = None
 
     # --- feeding ---------------------------------------------------------------------------------
 
@@ -162,19 +175,37 @@ class SceneView(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         del event
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor(28, 32, 40))
-        if self.snapshot is not None and self.camera is not None:
-            _Frame(self, painter, self.snapshot, self.camera).draw()
+        if self.snapshot is None or self.camera is None:
+            painter.fillRect(self.rect(), BACKGROUND)
+        else:
+            frame = _Frame(self, self.snapshot, self.camera)
+            painter.drawPixmap(0, 0, self._floor(frame))
+            frame.draw_bodies(painter)
         painter.end()
         self.frames_drawn += 1
+
+    def _floor(self, frame: _Frame) -> QPixmap:
+        """The floor layer (grid, zones, target): it only changes with the camera, the size or the course,
+        and its large antialiased polygons are most of a frame's cost, so it is drawn once and reused."""
+        c = self.camera
+        key = (c.yaw, c.pitch, c.distance, tuple(c.target), self.width(), self.height())
+        zones = self.snapshot["zones"]
+        if self._floor_cache is None or self._floor_cache[0] != key or self._floor_cache[1] != zones:
+            pixmap = QPixmap(self.size())
+            pixmap.fill(BACKGROUND)
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            frame.draw_floor(painter)
+            painter.end()
+            self._floor_cache = (key, zones, pixmap)
+        return self._floor_cache[2]
 
 
 class _Frame:
     """One frame's projection and drawing (kept apart so the widget stays about Qt events)."""
 
-    def __init__(self, view: SceneView, painter: QPainter, snapshot: dict[str, Any], camera: Camera) -> None:
-        self.p, self.s = painter, snapshot
+    def __init__(self, view: SceneView, snapshot: dict[str, Any], camera: Camera) -> None:
+        self.s = snapshot
         self.project = Projection(camera, view.width(), view.height())
         self.eye = self.project.eye
         self.extent = view._extent(snapshot)
@@ -183,122 +214,115 @@ class _Frame:
         screen, _ = self.project(points)
         return QPolygonF([QPointF(x, y) for x, y in screen])
 
-    def floor_rect(self, rect: list[float], colour: QColor, z: float = 0.01) -> None:
-        x0, y0, x1, y1 = rect
-        corners = np.array([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]])
-        self.p.setPen(Qt.PenStyle.NoPen)
-        self.p.setBrush(colour)
-        self.p.drawPolygon(self.polygon(corners))
-
-    def draw(self) -> None:
-        s, length_span = self.s, self.extent
-        length, span = length_span
-        zones, bodies = s["zones"], s["bodies"]
-        self.floor_rect([-1.0, -1.0, length + 1.0, span + 1.0], COLOURS["floor"], 0.0)
-        self._grid(length, span)
+    def draw_floor(self, p: QPainter) -> None:
+        """Everything on the floor: it is always behind the machine and the boxes standing on it."""
+        (length, span), zones = self.extent, self.s["zones"]
+        self._floor_rect(p, [-1.0, -1.0, length + 1.0, span + 1.0], COLOURS["floor"], 0.0)
+        self._grid(p, length, span)
         for rect in zones["corridor"]:
-            self.floor_rect(rect, COLOURS["corridor"])
+            self._floor_rect(p, rect, COLOURS["corridor"])
         for rect in zones["keep_out"]:
-            self.floor_rect(rect, COLOURS["keep_out"], 0.015)
+            self._floor_rect(p, rect, COLOURS["keep_out"], 0.015)
         for rect in zones["people_zones"]:
-            self.floor_rect(rect, COLOURS["people"], 0.02)
-        self._circle(zones["target"]["centre"], zones["target"]["radius"], COLOURS["target"])
-        self._circle(zones["pickup"], 0.8, COLOURS["pickup"], filled=False)
-        height = float(bodies["trolley"]["position"][2])
-        bx = float(bodies["trolley"]["position"][0])
+            self._floor_rect(p, rect, COLOURS["people"], 0.02)
+        self._circle(p, zones["target"]["centre"], zones["target"]["radius"], COLOURS["target"])
+        self._circle(p, zones["pickup"], 0.8, COLOURS["pickup"], filled=False)
+
+    def draw_bodies(self, p: QPainter) -> None:
+        """The obstructions, the crane's steel, the trolley, rope, hook and load, far to near; the HUD."""
+        s, (length, span) = self.s, self.extent
+        zones, bodies = s["zones"], s["bodies"]
+        trolley = bodies["trolley"]["position"]
+        height, bx = float(trolley[2]), float(trolley[0])
         boxes: list[tuple[np.ndarray, np.ndarray, QColor]] = []  # (corners (8, 3), face normals, colour)
         for o in zones["obstacles"]:
             (x, y), (hx, hy, hz) = o["centre"], o["half_extents"]
-            boxes.append(self._box((x, y, hz), (hx, hy, hz), None, COLOURS["obstacle"]))
+            boxes.append(_box((x, y, hz), (hx, hy, hz), None, COLOURS["obstacle"]))
         for y in (0.0, span):  # runway beams on their columns
             boxes.append(
-                self._box(
-                    (length / 2, y, height + GIRDER / 2), (length / 2, 0.2, 0.2), None, COLOURS["steel"]
-                )
+                _box((length / 2, y, height + GIRDER / 2), (length / 2, 0.2, 0.2), None, COLOURS["steel"])
             )
             for x in (0.0, length):
-                boxes.append(self._box((x, y, height / 2), (0.2, 0.2, height / 2), None, COLOURS["grid"]))
+                boxes.append(_box((x, y, height / 2), (0.2, 0.2, height / 2), None, COLOURS["grid"]))
         boxes.append(
-            self._box(
-                (bx, span / 2, height + GIRDER), (GIRDER / 2, span / 2, GIRDER / 2), None, COLOURS["steel"]
-            )
+            _box((bx, span / 2, height + GIRDER), (GIRDER / 2, span / 2, GIRDER / 2), None, COLOURS["steel"])
         )
-        trolley = bodies["trolley"]["position"]
         half_trolley = tuple(v / 2 for v in TROLLEY_SIZE)
-        boxes.append(
-            self._box((trolley[0], trolley[1], height + 0.25), half_trolley, None, COLOURS["trolley"])
-        )
+        boxes.append(_box((trolley[0], trolley[1], height + 0.25), half_trolley, None, COLOURS["trolley"]))
         hook, load = bodies["hook"], bodies["load"]
-        boxes.append(self._box(hook["position"], HOOK_HALF, hook["orientation"], COLOURS["hook"]))
+        boxes.append(_box(hook["position"], HOOK_HALF, hook["orientation"], COLOURS["hook"]))
         half_load = tuple(v / 2 for v in s.get("load_size", (1.2, 1.2, 1.0)))
-        boxes.append(self._box(load["position"], half_load, load["orientation"], COLOURS["load"]))
-        self._draw_sorted(boxes, trolley, hook["position"])
-        self._hud()
+        boxes.append(_box(load["position"], half_load, load["orientation"], COLOURS["load"]))
+        self._draw_sorted(p, boxes, trolley, hook["position"])
+        self._hud(p)
 
-    def _grid(self, length: float, span: float) -> None:
-        self.p.setPen(QPen(COLOURS["grid"], 1))
+    def _floor_rect(self, p: QPainter, rect: list[float], colour: QColor, z: float = 0.01) -> None:
+        x0, y0, x1, y1 = rect
+        corners = np.array([[x0, y0, z], [x1, y0, z], [x1, y1, z], [x0, y1, z]])
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawPolygon(self.polygon(corners))
+
+    def _grid(self, p: QPainter, length: float, span: float) -> None:
+        p.setPen(QPen(COLOURS["grid"], 1))
         lines = [((x, 0, 0), (x, span, 0)) for x in np.arange(0, length + 0.1, 2.0)]
         lines += [((0, y, 0), (length, y, 0)) for y in np.arange(0, span + 0.1, 2.0)]
-        ends, _ = self.project(np.array([p for line in lines for p in line], dtype=float))
+        ends, _ = self.project(np.array([q for line in lines for q in line], dtype=float))
         for i in range(0, len(ends), 2):
-            self.p.drawLine(QPointF(*ends[i]), QPointF(*ends[i + 1]))
+            p.drawLine(QPointF(*ends[i]), QPointF(*ends[i + 1]))
 
-    def _circle(self, centre: list[float], radius: float, colour: QColor, filled: bool = True) -> None:
+    def _circle(
+        self, p: QPainter, centre: list[float], radius: float, colour: QColor, filled: bool = True
+    ) -> None:
         angles = np.linspace(0, 2 * math.pi, 40, endpoint=False)
         ring = np.stack(
             [centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles), np.full(40, 0.03)],
             axis=1,
         )
-        self.p.setPen(QPen(colour.darker(130), 2))
-        self.p.setBrush(colour if filled else Qt.BrushStyle.NoBrush)
-        self.p.drawPolygon(self.polygon(ring))
+        p.setPen(QPen(colour.darker(130), 2))
+        p.setBrush(colour if filled else Qt.BrushStyle.NoBrush)
+        p.drawPolygon(self.polygon(ring))
 
-    def _box(
-        self, centre: Any, half: Any, orientation: Any, colour: QColor
-    ) -> tuple[np.ndarray, np.ndarray, QColor]:
-        rotation = np.eye(3) if orientation is None else quat_matrix(orientation)
-        corners = (_CORNERS * np.asarray(half, dtype=float)) @ rotation.T + np.asarray(centre, dtype=float)
-        return corners, _FACE_NORMALS @ rotation.T, colour
-
-    def _draw_sorted(self, boxes: list, trolley: list[float], hook: list[float]) -> None:
-        """Visible faces of every box and the rope, far to near."""
-        corners = np.concatenate([b[0] for b in boxes])
-        screen, depth = self.project(corners)
+    def _draw_sorted(self, p: QPainter, boxes: list, trolley: list[float], hook: list[float]) -> None:
+        """Visible faces of every box and the rope, far to near (all boxes projected in one call)."""
+        corners = np.stack([b[0] for b in boxes])  # (B, 8, 3)
+        normals = np.stack([b[1] for b in boxes])  # (B, 6, 3)
+        screen, depth = self.project(corners.reshape(-1, 3))
+        faces = np.array(_FACES)  # (6, 4)
+        face_corners = corners[:, faces]  # (B, 6, 4, 3)
+        centres = face_corners.mean(axis=2)
+        facing = np.einsum("bfk,bfk->bf", normals, self.eye - centres) > 0  # back faces are culled
+        shade = 0.55 + 0.45 * np.clip(normals @ LIGHT, 0.0, None)
+        index = (np.arange(len(boxes))[:, None, None] * 8 + faces[None]).reshape(len(boxes), 6, 4)
+        face_depth = depth[index].mean(axis=2)
         items: list[tuple[float, Any]] = []
-        for b, (_, normals, colour) in enumerate(boxes):
-            base = 8 * b
-            for face, normal in zip(_FACES, normals, strict=True):
-                idx = [base + i for i in face]
-                centre = corners[idx].mean(axis=0)
-                if np.dot(normal, self.eye - centre) <= 0:
-                    continue  # faces away from the camera
-                shade = 0.55 + 0.45 * max(0.0, float(np.dot(normal, LIGHT)))
-                items.append((float(depth[idx].mean()), (screen[idx], colour, shade)))
+        for b, f in zip(*np.nonzero(facing), strict=True):
+            items.append((float(face_depth[b, f]), (screen[index[b, f]], boxes[b][2], float(shade[b, f]))))
         rope_top = np.array([trolley[0], trolley[1], trolley[2]])
         rope_bottom = np.array(hook, dtype=float) + np.array([0, 0, HOOK_HALF[2]])
         (top, bottom), rope_depth = self.project(np.stack([rope_top, rope_bottom]))
         items.append((float(rope_depth.mean()), (np.stack([top, bottom]), None, 0.0)))
         items.sort(key=lambda item: -item[0])
-        for _, (points, colour, shade) in items:
+        for _, (points, colour, light) in items:
             if colour is None:
-                self.p.setPen(QPen(COLOURS["rope"], 2))
-                self.p.drawLine(QPointF(*points[0]), QPointF(*points[1]))
+                p.setPen(QPen(COLOURS["rope"], 2))
+                p.drawLine(QPointF(*points[0]), QPointF(*points[1]))
                 continue
-            fill = QColor.fromRgbF(colour.redF() * shade, colour.greenF() * shade, colour.blueF() * shade)
-            self.p.setPen(QPen(fill.darker(140), 1))
-            self.p.setBrush(fill)
-            self.p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
+            fill = QColor.fromRgbF(colour.redF() * light, colour.greenF() * light, colour.blueF() * light)
+            p.setPen(QPen(fill.darker(140), 1))
+            p.setBrush(fill)
+            p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
 
-    def _hud(self) -> None:
+    def _hud(self, p: QPainter) -> None:
         """Time, sway and a wind arrow (numbers and units only: the same in both languages)."""
         s = self.s
         axes = s["axes"]
         sway = math.hypot(axes.get("sway_x_deg", 0.0), axes.get("sway_y_deg", 0.0))
         wind = s.get("wind_mps", [0.0, 0.0])
         speed = math.hypot(*wind)
-        self.p.setPen(QColor(235, 235, 235))
-        self.p.setFont(QFont("WenQuanYi Micro Hei", 11))
-        self.p.drawText(QPointF(12, 22), f"t {s['t']:6.1f} s   sway {sway:4.1f}°   wind {speed:4.1f} m/s")
+        p.setPen(QColor(235, 235, 235))
+        p.setFont(HUD_FONT)
+        p.drawText(QPointF(12, 22), f"t {s['t']:6.1f} s   sway {sway:4.1f}°   wind {speed:4.1f} m/s")
         if speed > 0.05:  # wind arrow, in the screen projection of the wind direction
             start = np.array([[self.extent[0] / 2, self.extent[1] / 2, 0.0]])
             tip = start + np.array([[wind[0], wind[1], 0.0]]) / speed
@@ -306,9 +330,16 @@ class _Frame:
             direction = (b - a) / max(1e-6, float(np.linalg.norm(b - a)))
             origin = np.array([60.0, 70.0])
             end = origin + 36 * direction
-            self.p.setPen(QPen(QColor(120, 200, 255), 3))
-            self.p.drawLine(QPointF(*origin), QPointF(*end))
+            p.setPen(QPen(QColor(120, 200, 255), 3))
+            p.drawLine(QPointF(*origin), QPointF(*end))
             side = np.array([-direction[1], direction[0]])
             head = [end, end - 10 * direction + 6 * side, end - 10 * direction - 6 * side]
-            self.p.setBrush(QColor(120, 200, 255))
-            self.p.drawPolygon(QPolygonF([QPointF(*h) for h in head]))
+            p.setBrush(QColor(120, 200, 255))
+            p.drawPolygon(QPolygonF([QPointF(*h) for h in head]))
+
+
+def _box(centre: Any, half: Any, orientation: Any, colour: QColor) -> tuple[np.ndarray, np.ndarray, QColor]:
+    """A box's 8 world corners and 6 face normals (rotated by a pybullet quaternion, if given)."""
+    rotation = np.eye(3) if orientation is None else quat_matrix(orientation)
+    corners = (_CORNERS * np.asarray(half, dtype=float)) @ rotation.T + np.asarray(centre, dtype=float)
+    return corners, _FACE_NORMALS @ rotation.T, colour

@@ -49,7 +49,9 @@ def _actor(lab_store, login: str):
 
 
 def _console(qtbot, lab_store, link=None, lang="en") -> InstructorWindow:
-    window = InstructorWindow(ConsoleContext(lab_store, _actor(lab_store, "wang"), SPACE, Language(lang), link))
+    window = InstructorWindow(
+        ConsoleContext(lab_store, _actor(lab_store, "wang"), SPACE, Language(lang), link)
+    )
     qtbot.addWidget(window)
     window.show()
     return window
@@ -129,7 +131,8 @@ def test_an_override_changes_the_next_attempt(qtbot, lab_store, tmp_path: Path) 
 
     # The station's next attempt for L001 runs with those parameters.
     station = StationWindow(
-        StationSetup(lab_store, CRANE, "L001", "autopilot", None, SessionSettings(recordings_dir=tmp_path)), "en"
+        StationSetup(lab_store, CRANE, "L001", "autopilot", None, SessionSettings(recordings_dir=tmp_path)),
+        "en",
     )
     qtbot.addWidget(station)
     station.start_attempt()
@@ -166,12 +169,14 @@ def test_live_grid_through_the_lab_relay(qtbot, lab_store, tmp_path: Path) -> No
     sees its state and cues, and its fault request reaches the lab server's request endpoint."""
     server, station_keys, wang_keys = CurveKeys.generate(), CurveKeys.generate(), CurveKeys.generate()
     with lab_store.begin() as db:
-        add_equipment(db, EquipmentKind.STATION, "station-01", "Lab 1", [CRANE.id]).curve_public_key = (
-            station_keys.public.decode()
-        )
+        add_equipment(
+            db, EquipmentKind.STATION, "station-01", "Lab 1", [CRANE.id]
+        ).curve_public_key = station_keys.public.decode()
         db.scalar(select(User).where(User.login == "wang")).curve_public_key = wang_keys.public.decode()
     ctx = zmq.Context()
-    relay = Relay(ctx, StoreAccess(lab_store.kw["bind"]), server, RelayEndpoints(ANY, ANY, ANY), refresh_s=0.1)
+    relay = Relay(
+        ctx, StoreAccess(lab_store.kw["bind"]), server, RelayEndpoints(ANY, ANY, ANY), refresh_s=0.1
+    )
     relay.start()
     requests = RequestServer(ctx, relay.access, server, ANY, relay.authenticator, relay.inject_endpoint)
     requests.start()
