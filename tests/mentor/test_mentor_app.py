@@ -1,0 +1,197 @@
+"""The mentor app end to end, offscreen, against the real lab server on loopback (CurveZMQ, ZAP, the
+store as access source) and real station sessions: log in with key bundle and account, see only the
+invited live session, follow / pause / scrub / speed, annotate a time range that the station receives,
+and replay the session's recording (read with the mcap reader too). Screenshots go to tests/_artifacts/."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from mcap.reader import make_reader
+from mentor_world import PASSWORDS, MentorLab, screenshot
+from PyQt6.QtCore import QPoint, Qt
+from sqlalchemy import select
+
+from lab.bus.topics import Kind, user_zap_id
+from lab.recording.mcap_io import read_recording
+from lab.store.models import AuditEntry, User
+from station_app.mentor.live import LiveSession, LiveWatch
+from station_app.mentor.login import MentorLoginDialog
+from station_app.mentor.timeline import Mode
+from station_app.mentor.window import MentorSettings, MentorWindow
+
+pytestmark = pytest.mark.slow
+
+
+def _log_in(qtbot, lab: MentorLab, lang: str = "en") -> MentorLoginDialog:
+    dialog = MentorLoginDialog(lab.store, lang, lab.ctx, lab.endpoints, str(lab.bundle))
+    qtbot.addWidget(dialog)
+    dialog.login.setText("zhou")
+    dialog.password.setText(PASSWORDS["zhou"])
+    return dialog
+
+
+def _window(qtbot, lab: MentorLab, lang: str = "en") -> MentorWindow:
+    dialog = _log_in(qtbot, lab, lang)
+    dialog.try_login()
+    assert dialog.identity is not None, dialog.error.text()
+    window = MentorWindow(dialog.identity, lab.store, MentorSettings(lab.recordings), lang)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _listed(window: MentorWindow) -> list:
+    items = (window.session_list.item(r) for r in range(window.session_list.count()))
+    role = Qt.ItemDataRole.UserRole
+    return [i.data(role) for i in items if i.data(role) is not None]
+
+
+def test_login_needs_a_bundle_or_an_account_and_they_must_match(qtbot, mentor_lab) -> None:
+    dialog = _log_in(qtbot, mentor_lab)
+    dialog.password.setText("wrong")
+    dialog.try_login()
+    assert dialog.identity is None and "wrong login or password" in dialog.error.text()
+    dialog.login.setText("")
+    dialog.bundle.setText("")
+    dialog.try_login()
+    assert "key bundle or an account" in dialog.error.text()
+    dialog.login.setText("wang")  # another person's account with zhou's bundle
+    dialog.password.setText(PASSWORDS["wang"])
+    dialog.bundle.setText(str(mentor_lab.bundle))
+    dialog.try_login()
+    assert dialog.identity is None and "belongs to another account" in dialog.error.text()
+    dialog.login.setText("zhou")
+    dialog.password.setText(PASSWORDS["zhou"])
+    screenshot(dialog, "mentor_login_en.png")
+    dialog.try_login()
+    assert dialog.identity is not None and dialog.identity.link is not None
+    with mentor_lab.store() as db:
+        zhou = db.scalar(select(User).where(User.login == "zhou"))
+    assert dialog.identity.link.identity["user"] == user_zap_id(zhou.id)
+    dialog.identity.close()
+
+
+def test_live_session_follow_pause_scrub_speed_and_an_annotation_reaches_the_station(
+    qtbot, mentor_lab
+) -> None:
+    lab = mentor_lab
+    invited, other = lab.stations["st01"], lab.stations["st02"]
+    station_side = lab.station_link("st01")
+    window = _window(qtbot, lab)
+    listed = _listed(window)
+    assert [(s.station, s.session, s.video) for s in listed] == [("st01", invited.id, False)]  # not st02's
+
+    window.session_list.setCurrentRow(0)
+    window.open_button.click()
+    assert window.watch is not None and window.playhead.mode is Mode.FOLLOWING
+    lab.drive(300, qtbot)  # 15 s of sim time
+    qtbot.waitUntil(lambda: window.timeline.states > 200 and window.timeline.poses > 100, timeout=20000)
+    qtbot.waitUntil(lambda: window.playhead.position == window.timeline.end, timeout=5000)
+    assert window.scene.snapshot is not None and window.skeleton.pose is not None
+    assert "LIVE" in window.badge.text() and "keypoints only" in window.video_state.text()
+    screenshot(window, "mentor_live_en.png")
+
+    # pause: the stream goes on filling the timeline, the view stays where it was
+    window.play_button.click()
+    assert window.playhead.mode is Mode.PAUSED
+    held = window.playhead.position
+    lab.drive(60, qtbot)
+    qtbot.waitUntil(lambda: window.timeline.end > held + 2.0, timeout=10000)
+    qtbot.wait(100)
+    assert window.playhead.position == held and window.scene.snapshot["t"] <= held
+
+    # scrub: a click on the bar moves the playhead there and redraws the scene from that state
+    x = int(window.bar.x_of(window.timeline.start + 4.0))
+    qtbot.mouseClick(window.bar, Qt.MouseButton.LeftButton, pos=QPoint(x, 30))
+    assert window.playhead.position == pytest.approx(window.bar.t_of(x))
+    assert window.scene.snapshot["t"] == window.timeline.state_at(window.playhead.position)["t"]
+
+    # speed, then playing into the live edge follows live again
+    window.speed.setCurrentIndex(window.speed.findData(4.0))
+    assert window.playhead.speed == 4.0
+    window.play_button.click()
+    qtbot.waitUntil(lambda: window.playhead.mode is Mode.FOLLOWING, timeout=10000)
+
+    # a time-range annotation: the station receives it live, and so does every viewer's timeline
+    window.bar.select(2.0, 5.5)
+    assert window.ranged.isChecked() and window.range_from.value() == 2.0
+    window.comment_text.setText("Raise the load before travelling")
+    window.send_button.click()
+    received = []
+    qtbot.waitUntil(lambda: received.extend(station_side.comments()) or bool(received), timeout=10000)
+    body = received[0].envelope.body
+    assert body["text"] == "[00:02.0–00:05.5] Raise the load before travelling"
+    assert body["author"] == window.identity.link.identity["user"] and body["role"] == "mentor"
+    qtbot.waitUntil(lambda: window.comment_list.count() == 1, timeout=10000)
+    (note,) = window.timeline.comments
+    assert (note.annotation.start, note.annotation.end) == (2.0, 5.5)
+    screenshot(window, "mentor_annotated_en.png")
+
+    # the uninvited session cannot be subscribed: the relay refuses, nothing of it arrives
+    sneak = LiveWatch(window.identity.link, LiveSession("st02", other.id, False))
+    before = window.timeline.states
+    lab.drive(60, qtbot)
+    qtbot.waitUntil(lambda: window.timeline.states > before + 40, timeout=10000)
+    sneak.poll()
+    assert sneak.timeline.states == 0 and sneak.receiver.stats.received == {}
+    assert lab.relay.stats["refused"].get("denied_invited", 0) > 0
+    sneak.close()
+    station_side.close()
+    window.close()
+
+
+def test_a_recording_written_by_a_real_session_opens_with_mcap_and_replays(qtbot, mentor_lab) -> None:
+    lab = mentor_lab
+    invited = lab.stations["st01"]
+    window = _window(qtbot, lab, lang="zh")
+    window.session_list.setCurrentRow(0)
+    window.open_button.click()
+    lab.drive(500, qtbot)  # 25 s: the demo trainee reaches up for the pendant (a coach cue)
+    qtbot.waitUntil(lambda: window.timeline.states > 400, timeout=20000)
+    window.comment_text.setText("注意摆角")
+    window.send_button.click()
+    qtbot.waitUntil(lambda: window.comment_list.count() == 1, timeout=10000)
+    for station in lab.stations.values():
+        station.session.finish()
+    lab.finish_recordings()
+
+    # the lab server's recording: plain mcap reader, JSON-schema channels, the comment included
+    (path,) = sorted(lab.recordings.glob(f"st01_{invited.id}*.mcap"))
+    with path.open("rb") as stream:
+        reader = make_reader(stream)
+        summary = reader.get_summary()
+        topics = {c.topic: summary.schemas[c.schema_id] for c in summary.channels.values()}
+        assert {t: s.encoding for t, s in topics.items()} == dict.fromkeys(
+            ("/pose", "/state", "/events", "/comment"), "jsonschema"
+        )
+        comments = [orjson.loads(m.data) for _, c, m in reader.iter_messages(topics=["/comment"])]
+    assert [c["body"]["text"] for c in comments] == ["注意摆角"]
+
+    # the mentor replays it: listed as recorded (st02's is not), opened (audited), played and scrubbed
+    window.refresh_sessions()
+    recorded = [s for s in _listed(window) if not isinstance(s, LiveSession)]
+    assert [(s.station, s.session) for s in recorded] == [("st01", invited.id)]
+    assert len(recorded[0].files) == 2  # the station's own recording and the lab server's
+    window.session_list.setCurrentRow(0)
+    window.open_button.click()
+    timeline = window.timeline
+    assert window.watch is None and timeline.states > 400 and timeline.poses > 300
+    assert timeline.states == sum(1 for _ in read_recording(path, [Kind.STATE]))  # each state once
+    assert [c.annotation.text for c in timeline.comments] == ["注意摆角"]
+    assert window.playhead.mode is Mode.PAUSED and window.playhead.position == timeline.start
+    window.speed.setCurrentIndex(window.speed.findData(4.0))
+    window.play_button.click()
+    qtbot.waitUntil(lambda: window.playhead.position > timeline.start + 2.0, timeout=10000)
+    window.play_button.click()
+    assert timeline.cues, "the demo trainee's overhead reach gives a coach cue"
+    window.next_alert.click()
+    at = window.playhead.position
+    assert at == pytest.approx(timeline.cues[0].detected_at)
+    assert window.banner.cue is not None and window.banner.cue == timeline.worst_cue_at(at).text
+    assert "回放" in window.badge.text()
+    screenshot(window, "mentor_replay_zh.png")
+    with lab.store() as db:
+        actions = db.scalars(select(AuditEntry.action).where(AuditEntry.actor == "mentor:zhou")).all()
+    assert "view:history" in actions and "edit:comments" in actions
+    window.close()
