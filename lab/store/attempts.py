@@ -54,6 +54,7 @@ class NextAttempt:
     learner_code: str
     learner_created: bool
     plan: Plan
+    params: dict[str, Any]  # what `shixun sim run --params` takes, faults included
     explanation: dict[str, Any]
 
 
@@ -167,22 +168,19 @@ def next_attempt(
         plan = generate(space, model, state, overrides, rng)
     record = explain(space, model, state, plan)
     record["overrides"] = overrides.to_dict()
+    params = dict(plan.params) | {FAULTS_KEY: list(plan.faults)}
     attempt = Attempt(
         learner_id=learner.id,
         scenario_id=space.spec.id,
         spec_version=store_spec(session, space),
-        params=space.attempt_params(plan.x, plan.faults) if plan.repeat_of is None else _params_of(plan),
+        params=params,
         seed=plan.seed,
         explanation=record,
         predicted_success=plan.p_task,
     )
     session.add(attempt)
     session.flush()
-    return NextAttempt(attempt.id, code, created, plan, record)
-
-
-def _params_of(plan: Plan) -> dict[str, Any]:
-    return dict(plan.params) | {FAULTS_KEY: list(plan.faults)}
+    return NextAttempt(attempt.id, code, created, plan, params, record)
 
 
 def store_spec(session: Session, space: Space) -> int:

@@ -137,9 +137,7 @@ def run_next(args: argparse.Namespace, ctx: Context) -> int:
         "learner": result.learner_code,
         "learner_created": result.learner_created,
         "scenario": space.spec.id,
-        "params": space.attempt_params(result.plan.x, result.plan.faults)
-        if result.plan.repeat_of is None
-        else result.plan.params | {"faults": list(result.plan.faults)},
+        "params": result.params,
         "seed": result.plan.seed,
         "predicted_success": round(result.plan.p_task, 3),
         "predicted": e["predicted"],
