@@ -127,8 +127,9 @@ class TimelineBar(QWidget):
         p.drawLine(QPointF(x, 14), QPointF(x, 52))
         p.setFont(QFont("WenQuanYi Micro Hei", 8))
         p.setPen(QColor(200, 200, 200))
-        p.drawText(QPointF(MARGIN, 12), clock(timeline.start))
-        end_label = clock(timeline.end)
+        start, end = self._span()
+        p.drawText(QPointF(MARGIN, 12), clock(start))
+        end_label = clock(end)
         p.drawText(
             QPointF(self.width() - MARGIN - p.fontMetrics().horizontalAdvance(end_label), 12), end_label
         )

@@ -21,6 +21,7 @@ from lab.bus.security import CurveClient, CurveKeys
 from lab.bus.sockets import Publisher
 from lab.bus.station_link import LabEndpoints, StationLink
 from lab.bus.viewer_link import ViewerEndpoints
+from lab.privacy import consent_records
 from lab.recording.service import serve_recordings
 from lab.scheduling.registry import add_equipment
 from lab.server.audit import StoreLiveAudit
@@ -28,7 +29,16 @@ from lab.server.keyring import set_public_key
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.requests import RequestServer
 from lab.server.store_access import StoreAccess
-from lab.store.models import EquipmentKind, Learner, MentorInvitation, Role, SchoolClass, User
+from lab.store.models import (
+    ConsentGiver,
+    ConsentKind,
+    EquipmentKind,
+    Learner,
+    MentorInvitation,
+    Role,
+    SchoolClass,
+    User,
+)
 from lab.store.types import utc_now
 from scenarios.spec import get_spec
 from station_app.admin.support import open_store
@@ -156,6 +166,17 @@ class MentorLab:
                     may_view_video=video,
                 )
             )
+
+    def video_consent(self, learner: str, given: bool) -> None:
+        """The learner's live-video consent, recorded (or withdrawn) by the lab admin."""
+        now = utc_now()
+        with self.store.begin() as db:
+            root = actor_of(db.scalar(select(User).where(User.login == "root")))
+            record = db.scalar(select(Learner).where(Learner.code == learner))
+            if given:
+                consent_records.grant(db, root, record, ConsentKind.LIVE_VIDEO, ConsentGiver.SELF, now)
+            else:
+                consent_records.withdraw(db, root, record, ConsentKind.LIVE_VIDEO, now)
 
     def station_link(self, name: str) -> StationLink:
         """The station's side of the lab link (comments addressed to it arrive here)."""

@@ -5,11 +5,13 @@ and replay the session's recording (read with the mcap reader too). Screenshots 
 
 from __future__ import annotations
 
+import cv2
 import orjson
 import pytest
 from mcap.reader import make_reader
 from mentor_world import PASSWORDS, MentorLab, screenshot
 from PyQt6.QtCore import QPoint, Qt
+from skimage.data import astronaut
 from sqlalchemy import select
 
 from lab.bus.topics import Kind, user_zap_id
@@ -194,4 +196,44 @@ def test_a_recording_written_by_a_real_session_opens_with_mcap_and_replays(qtbot
     with lab.store() as db:
         actions = db.scalars(select(AuditEntry.action).where(AuditEntry.actor == "mentor:zhou")).all()
     assert "view:history" in actions and "edit:comments" in actions
+    window.close()
+
+
+def test_video_only_with_consent_and_a_video_invitation_and_gone_when_consent_is_withdrawn(
+    qtbot, mentor_lab
+) -> None:
+    lab = mentor_lab
+    invited = lab.stations["st01"]
+    lab.video_consent("L001", given=True)
+    lab.invite("zhou", invited.id, video=True)
+    jpeg = cv2.imencode(".jpg", cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 75])[
+        1
+    ]
+    station_side = lab.station_link("st01")
+    window = _window(qtbot, lab)
+    (live,) = _listed(window)
+    assert live.video
+    window.session_list.setCurrentRow(0)
+    window.open_button.click()
+
+    def stream_until(condition) -> None:
+        for _ in range(400):
+            lab.drive(2, qtbot)
+            station_side.send_video(invited.id, jpeg.tobytes())  # dropped unless an authorised viewer watches
+            qtbot.wait(5)
+            if condition():
+                return
+        raise AssertionError("condition not reached")
+
+    stream_until(lambda: window.skeleton.image is not None)
+    assert window.skeleton.image.width() == 512 and "video (consented)" in window.video_state.text()
+    screenshot(window, "mentor_video_en.png")
+
+    lab.video_consent("L001", given=False)
+    stream_until(lambda: "video withdrawn" in window.video_state.text())
+    assert window.skeleton.image is None and window.watch.video is None
+    qtbot.waitUntil(lambda: not station_side.live_to_mentor(invited.id), timeout=5000)
+    before = window.timeline.states
+    stream_until(lambda: window.timeline.states > before + 20)  # keypoints go on
+    station_side.close()
     window.close()
