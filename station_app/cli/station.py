@@ -38,10 +38,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    import zmq
-
     from hardware.inputs import Gamepad, find_gamepads
     from lab.bus.text import UserError
+    from scenarios.spec import get_spec
+
+    get_spec(args.scenario)  # bad input is one line before the runtime (pybullet, MediaPipe) loads
+    if args.gamepad == "auto":
+        devices = find_gamepads()
+        if not devices:
+            raise UserError("没有找到手柄（/dev/input/js*）", "no gamepad found (/dev/input/js*)")
+        gamepads = [Gamepad.open(devices[0])]
+    else:
+        gamepads = [Gamepad.open(args.gamepad)] if args.gamepad else []
+    try:
+        return _run_app(args, ctx, gamepads)
+    finally:
+        for pad in gamepads:
+            pad.close()
+
+
+def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
+    import zmq
+
     from scenarios.spec import get_spec
     from station_app.admin.support import open_store
     from station_app.cli.session import _poses
@@ -52,14 +70,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from station_app.station.app import scenario_for
     from station_app.station.window import StationSetup
 
-    get_spec(args.scenario)  # a bad default scenario is one line before any window opens
-    if args.gamepad == "auto":
-        devices = find_gamepads()
-        if not devices:
-            raise UserError("没有找到手柄（/dev/input/js*）", "no gamepad found (/dev/input/js*)")
-        gamepads = [Gamepad.open(devices[0])]
-    else:
-        gamepads = [Gamepad.open(args.gamepad)] if args.gamepad else []
     config = ctx.config
     clips = config.get("privacy", "clips_dir")
     settings = SessionSettings(
@@ -83,8 +93,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
         return run_app(sessions, make_setup, ctx.lang)
     finally:
-        for pad in gamepads:
-            pad.close()
         if publisher is not None:
             publisher.close()
         context.term()
