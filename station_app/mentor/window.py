@@ -335,6 +335,10 @@ class MentorWindow(QMainWindow):
             timeline = open_recorded(
                 db, self.identity.actor, session, utc_now(), self.settings.recordings_dir
             )
+        self.show_recording(timeline)
+
+    def show_recording(self, timeline: SessionTimeline) -> None:
+        """Replay a recorded session from its start (paused)."""
         self._close_watch()
         self.timeline = timeline
         self.playhead = Playhead(position=timeline.start, mode=Mode.PAUSED, speed=self.playhead.speed)
