@@ -51,6 +51,7 @@ def _listed(window: MentorWindow) -> list:
 
 def test_login_needs_a_bundle_or_an_account_and_they_must_match(qtbot, mentor_lab) -> None:
     dialog = _log_in(qtbot, mentor_lab)
+    screenshot(dialog, "mentor_login_en.png")
     dialog.password.setText("wrong")
     dialog.try_login()
     assert dialog.identity is None and "wrong login or password" in dialog.error.text()
@@ -65,7 +66,6 @@ def test_login_needs_a_bundle_or_an_account_and_they_must_match(qtbot, mentor_la
     assert dialog.identity is None and "belongs to another account" in dialog.error.text()
     dialog.login.setText("zhou")
     dialog.password.setText(PASSWORDS["zhou"])
-    screenshot(dialog, "mentor_login_en.png")
     dialog.try_login()
     assert dialog.identity is not None and dialog.identity.link is not None
     with mentor_lab.store() as db:
