@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     poses = p.add_mutually_exclusive_group()
     poses.add_argument("--poses", metavar="FILE.jsonl", help="a recorded pose stream")
-    poses.add_argument("--video", metavar="FILE", help="a video file or camera through the vision pipeline")
+    poses.add_argument(
+        "--video", metavar="FILE|INDEX", help="a video file or a camera index (its picture is shown)"
+    )
     poses.add_argument("--edge", metavar="STATION", help="pose frames an edge box publishes on the bus")
     poses.add_argument("--demo-trainee", action="store_true", help="poses generated from motion capture")
     p.add_argument("--bus", metavar="ENDPOINT", help="lab server for --edge (default: bus.lab_server)")
@@ -60,14 +62,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
     import zmq
 
+    from lab.bus.text import UserError
     from scenarios.spec import get_spec
     from station_app.admin.support import open_store
     from station_app.cli.session import _poses
+    from station_app.cli.vision import pipeline_settings
     from station_app.runtime.live import open_publisher
     from station_app.runtime.operators import operator_for
     from station_app.runtime.session import SessionSettings
     from station_app.station.app import run as run_app
     from station_app.station.app import scenario_for
+    from station_app.station.camera import CameraFeed, video_with_pictures
     from station_app.station.window import StationSetup
 
     config = ctx.config
@@ -84,12 +89,23 @@ def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
     publisher = None
     try:
         publisher = open_publisher(context, args.publish) if args.publish else None
-        poses = _poses(args, ctx, context)
+        camera = CameraFeed() if args.video else None
+        if camera is not None:
+            if not Path(args.video).is_file() and not args.video.isdigit():
+                raise UserError(f"找不到视频文件：{args.video}", f"video file not found: {args.video}")
+            pipeline = pipeline_settings(
+                argparse.Namespace(backend=None, task_model=None, no_smoothing=False), ctx
+            )
+            poses = lambda _seconds, _seed: video_with_pictures(args.video, pipeline, camera)  # noqa: E731
+        else:
+            poses = _poses(args, ctx, context)
 
         def make_setup(learner: str) -> StationSetup:
             spec = get_spec(scenario_for(sessions, learner, args.scenario))
             operator_for(args.operator, spec.family)  # checked now: a bad operator is one line
-            return StationSetup(sessions, spec, learner, args.operator, poses, settings, publisher, gamepads)
+            return StationSetup(
+                sessions, spec, learner, args.operator, poses, settings, publisher, gamepads, camera
+            )
 
         return run_app(sessions, make_setup, ctx.lang)
     finally:

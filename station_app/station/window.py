@@ -39,6 +39,7 @@ from sim.operators.command import Command
 from station_app.runtime.coaching import SEVERITY_ORDER
 from station_app.runtime.operators import operator_for
 from station_app.runtime.session import PoseFactory, SessionSettings, StationSession, Tick
+from station_app.station.camera import CameraFeed
 from station_app.station.debrief_view import DebriefView
 from station_app.station.snapshots import current_snapshot
 from station_app.views.cue_banner import CueBanner
@@ -66,6 +67,7 @@ class StationSetup:
     settings: SessionSettings = field(default_factory=SessionSettings)
     publisher: Publisher | None = None
     gamepads: list[Gamepad] = field(default_factory=list)
+    camera: CameraFeed | None = None  # pictures of the pose source, when it is a camera or video
 
 
 class StationWindow(QMainWindow):
@@ -78,6 +80,7 @@ class StationWindow(QMainWindow):
         self.last_tick: Tick | None = None
         self.active_cues: dict[str, CoachEvent] = {}
         self.steps_per_tick = 1
+        self._pictures_shown = 0
         self._build()
         self.control_timer = QTimer(self)
         self.control_timer.setInterval(round(1000 / CONTROL_HZ))
@@ -285,6 +288,10 @@ class StationWindow(QMainWindow):
                 self.active_cues[event.rule_id] = event
         if tick.poses:
             self.skeleton.set_pose(tick.poses[-1])
+        camera = self.setup.camera
+        if camera is not None and camera.count != self._pictures_shown:
+            self.skeleton.set_image(camera.latest)
+            self._pictures_shown = camera.count
         worst = _most_severe(self.active_cues.values())
         if worst is None:
             if self.banner.cue is not None:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import pytest
 import zmq
 from lab_world import PASSWORDS, screenshot
 from PyQt6.QtCore import Qt
+from skimage import data
 from sqlalchemy import select
 
 from lab.store.models import Attempt, Learner, SessionState, TrainingSession
@@ -20,8 +22,10 @@ from station_app.runtime.live import open_publisher
 from station_app.runtime.session import SessionSettings
 from station_app.runtime.trainee import demo_trainee
 from station_app.station.app import TITLE, admit
+from station_app.station.camera import CameraFeed, video_with_pictures
 from station_app.station.window import StationSetup, StationWindow
 from station_app.views.login import LoginDialog
+from vision.pipeline import PipelineSettings
 
 CRANE = get_spec("crane.bridge_lift")
 
@@ -181,3 +185,38 @@ def test_a_refused_start_is_one_line_in_the_window(qtbot, lab_store, tmp_path: P
     with lab_store() as db:
         learner = db.scalar(select(Learner).where(Learner.code == "L001"))
         assert db.scalars(select(Attempt).where(Attempt.learner_id == learner.id)).first() is None
+
+
+def test_camera_view_draws_the_skeleton_over_the_picture(qtbot, lab_store, tmp_path: Path) -> None:
+    """A video through real MediaPipe: the station shows each picture with its skeleton over it."""
+    photo = data.astronaut()
+    video = tmp_path / "astronaut.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 20.0, photo.shape[1::-1])
+    for _ in range(12):
+        writer.write(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    writer.release()
+    feed = CameraFeed()
+    setup = StationSetup(
+        lab_store,
+        CRANE,
+        "L001",
+        "autopilot",
+        lambda _seconds, _seed: video_with_pictures(video, PipelineSettings(), feed),
+        SessionSettings(recordings_dir=tmp_path),
+        camera=feed,
+    )
+    window = StationWindow(setup, "en")
+    qtbot.addWidget(window)
+    window.show()
+    window.start_attempt()
+    window.control_timer.stop()
+    for _ in range(12):
+        window.tick()
+    assert feed.count >= 10 and window.skeleton.image is not None
+    assert window.skeleton.image.width() == photo.shape[1]
+    assert window.skeleton.pose is not None and window.skeleton.pose.has_person
+    screenshot(window, "station_camera_en.png")
+    window.close()
+    with lab_store() as db:  # pictures are shown, never recorded: the recording has keypoints only
+        recording = db.get(TrainingSession, window.session.prepared.session_id).recording_path
+    assert recording is not None and not list(tmp_path.glob("*.jpg"))
