@@ -22,6 +22,7 @@ from lab.scheduling import registry
 from lab.store.models import EquipmentKind, EquipmentStatus
 from lab.store.types import utc_now
 from station_app.admin.common import AdminContext, fill_table, selected_first_cell
+from station_app.admin.support import parse_rule_pairs
 
 
 def to_datetime(edit: QDateTimeEdit, ctx: AdminContext) -> datetime:
@@ -58,6 +59,14 @@ class EquipmentTab(QWidget):
         self.status_button = QPushButton(t("设置所选设备状态", "Set status of selected"))
         self.status_button.clicked.connect(ctx.guarded(self.set_status))
 
+        self.rules = QLineEdit(
+            placeholderText=t(
+                "预约规则，如 max_minutes=120 checkin=true", "rules, e.g. max_minutes=120 checkin=true"
+            )
+        )
+        self.rules_button = QPushButton(t("设置所选设备规则", "Set rules of selected"))
+        self.rules_button.clicked.connect(ctx.guarded(self.set_rules))
+
         now = utc_now().astimezone(ctx.settings.tz).replace(second=0, microsecond=0)
         self.blackout_from, self.blackout_to = datetime_edit(now), datetime_edit(now)
         self.blackout_reason = QLineEdit(placeholderText=t("维护原因", "maintenance reason"))
@@ -69,6 +78,7 @@ class EquipmentTab(QWidget):
         for widgets in (
             (self.kind, self.name, self.location, self.scenarios, self.add_button),
             (self.status_choice, self.reason, self.status_button),
+            (self.rules, self.rules_button),
             (self.blackout_from, self.blackout_to, self.blackout_reason, self.blackout_button),
         ):
             row = QHBoxLayout()
@@ -122,6 +132,17 @@ class EquipmentTab(QWidget):
             )
         self.ctx.say(self.ctx.t(f"{name} 状态已更新", f"{name} status updated"))
         self.refresh()
+
+    def set_rules(self) -> None:
+        name = self._selected()
+        with self.ctx.edit(f"equipment:{name}") as session:
+            rules = registry.set_rules(
+                registry.get_equipment(session, name), parse_rule_pairs(self.rules.text().split())
+            )
+        changed = ", ".join(f"{k}={v}" for k, v in rules.to_dict().items() if v != getattr(type(rules)(), k))
+        self.ctx.say(
+            self.ctx.t(f"{name} 规则：{changed or '无限制'}", f"{name} rules: {changed or 'no limits'}")
+        )
 
     def add_blackout(self) -> None:
         name = self._selected()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit
 
-from lab.auth.accounts import actor_of, authenticate
+from lab.auth.accounts import actor_of, authenticate, bootstrap_open
 from lab.auth.permissions import Action, Actor, Resource, decide
 from lab.bus.text import Lang, Text, UserError
 from lab.store.types import utc_now
@@ -37,6 +37,11 @@ class LoginDialog(QDialog):
         now = utc_now()
         try:
             with self.sessions() as session, session.begin():
+                if bootstrap_open(session):
+                    raise UserError(
+                        "还没有任何账户：先用 shixun users add 登录名 --role admin 创建管理员",
+                        "there are no accounts yet: create an admin with `shixun users add LOGIN --role admin`",
+                    )
                 actor = actor_of(authenticate(session, self.login.text(), self.password.text(), now))
             decision = decide(actor, Action.VIEW, Resource.EQUIPMENT, None, now)
             if not decision:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -132,3 +132,19 @@ def read_data_file(path: str) -> Any:
         raise UserError(f"找不到文件：{path}", f"file not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UserError(f"无法读取文件 {path}：{exc}", f"cannot read {path}: {exc}") from None
+
+
+def parse_rule_pairs(pairs: Sequence[str]) -> dict[str, Any]:
+    """`min_minutes=60 requires_approval=true` → typed values (the rule set validates them)."""
+    rules = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise UserError(f"规则应写成 键=值：{pair}", f"a rule is KEY=VALUE: {pair}")
+        try:
+            rules[key.strip()] = json.loads(raw.strip().lower())
+        except json.JSONDecodeError:
+            raise UserError(
+                f"规则 {key} 的值应为数字或 true/false", f"rule {key} needs a number or true/false"
+            ) from None
+    return rules

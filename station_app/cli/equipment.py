@@ -13,7 +13,7 @@ from lab.health.monitor import booked_down, health_report, record_heartbeat, set
 from lab.scheduling import registry
 from lab.scheduling.rules import local_span
 from lab.store.types import utc_now
-from station_app.admin.support import admin_settings, parse_when, store_transaction
+from station_app.admin.support import admin_settings, parse_rule_pairs, parse_when, store_transaction
 from station_app.cli.context import Context
 
 
@@ -78,22 +78,6 @@ def _scenarios(text: str | None) -> list[str] | None:
     return None if text is None else [s.strip() for s in text.split(",") if s.strip()]
 
 
-def _rules(pairs: list[str]) -> dict[str, Any]:
-    """`min_minutes=60 requires_approval=true` → typed values (the rule set validates them)."""
-    rules = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep:
-            raise UserError(f"规则应写成 键=值：{pair}", f"a rule is KEY=VALUE: {pair}")
-        try:
-            rules[key.strip()] = json.loads(raw.strip().lower())
-        except json.JSONDecodeError:
-            raise UserError(
-                f"规则 {key} 的值应为数字或 true/false", f"rule {key} needs a number or true/false"
-            ) from None
-    return rules
-
-
 def _human(item: dict[str, Any]) -> str:
     reason = f" ({item['status_reason']})" if item["status_reason"] else ""
     scenarios = ",".join(item["scenarios"]) or "-"
@@ -104,7 +88,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         item = registry.add_equipment(
             session, registry.parse_kind(args.kind), args.name, args.location or "",
-            _scenarios(args.scenarios) or [], _rules(args.rule),
+            _scenarios(args.scenarios) or [], parse_rule_pairs(args.rule),
         )  # fmt: skip
         data = registry.equipment_dict(item)
     ctx.result(data, _human(data))
@@ -129,7 +113,7 @@ def run_set(args: argparse.Namespace, ctx: Context) -> int:
         if args.scenarios is not None:
             registry.set_scenarios(item, _scenarios(args.scenarios) or [])
         if args.rule:
-            registry.set_rules(item, _rules(args.rule))
+            registry.set_rules(item, parse_rule_pairs(args.rule))
         if args.bus_id:
             set_bus_id(item, args.bus_id)
         session.flush()

@@ -80,6 +80,15 @@ def test_login_needs_the_right_password_and_a_role_that_may_see_equipment(qtbot,
     assert dialog.result() == LoginDialog.DialogCode.Accepted
 
 
+def test_login_before_any_account_exists_says_how_to_create_one(qtbot, sqlite_url: str) -> None:
+    sessions = open_store(sqlite_url)
+    dialog = LoginDialog(sessions, "en")
+    qtbot.addWidget(dialog)
+    dialog.try_login()
+    assert "shixun users add LOGIN --role admin" in dialog.error.text()
+    sessions.kw["bind"].dispose()
+
+
 def test_instructor_may_look_but_not_change(qtbot, store) -> None:
     settings = admin_settings(load_config())
     win = AdminWindow(AdminContext(store, settings, _actor_named(store, "wang"), "en"))
@@ -103,6 +112,13 @@ def test_register_book_conflict_health_and_timetable(qtbot, window, store, tmp_p
     window.equipment.add_button.click()
     names = [window.equipment.table.item(r, 0).text() for r in range(window.equipment.table.rowCount())]
     assert names == ["station 3", "station 4"]
+    window.equipment.table.selectRow(1)
+    window.equipment.rules.setText("max_minutes=120 checkin=true")
+    window.equipment.rules_button.click()
+    assert window.statusBar().currentMessage() == "station 4 rules: max_minutes=120, checkin=True"
+    window.equipment.rules.setText("max_minutes=-1")
+    window.equipment.rules_button.click()
+    assert "max_minutes must be a number ≥ 0" in window.statusBar().currentMessage()
 
     # Bookings: book station 3 for class 2A tomorrow 14:00–15:30, then collide with it.
     tomorrow = (utc_now().astimezone(tz) + timedelta(days=1)).replace(
