@@ -138,7 +138,7 @@ class DebriefView(QWidget):
         if self.replay is None or not self.replay.states:
             return
         state = self.replay.states[index]
-        self.scene.set_snapshot(state)
+        self.scene.set_snapshot(state, smooth=self.timer.isActive())
         self.skeleton.set_pose(self.replay.pose_at(state["t"]))
         cue = self.replay.cue_at(state["t"])
         self.skeleton.set_alert(

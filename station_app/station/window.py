@@ -251,7 +251,7 @@ class StationWindow(QMainWindow):
             self._take(tick)
             if tick.done:
                 break
-        self.scene.set_snapshot(current_snapshot(session))
+        self.scene.set_snapshot(current_snapshot(session), smooth=True)
         self._show_metrics()
         if session.done:
             self.finish_attempt()

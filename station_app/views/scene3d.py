@@ -11,6 +11,7 @@ recording), so the station, the replay and the mentor viewer all draw the same t
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,23 @@ def quat_matrix(q: Any) -> np.ndarray:
     )
 
 
+def blend(a: dict[str, Any], b: dict[str, Any], alpha: float) -> dict[str, Any]:
+    """Snapshot `b` with body positions, orientations (normalised lerp), axes and time taken
+    `alpha` of the way from `a` (zones, step and events are `b`'s)."""
+    lerp = lambda u, v: [x + alpha * (y - x) for x, y in zip(u, v, strict=True)]  # noqa: E731
+    bodies = {}
+    for name, body in b["bodies"].items():
+        before = a["bodies"].get(name, body)
+        q0, q1 = np.asarray(before["orientation"]), np.asarray(body["orientation"])
+        q = q0 + alpha * ((q1 if np.dot(q0, q1) >= 0 else -q1) - q0)
+        bodies[name] = {
+            "position": lerp(before["position"], body["position"]),
+            "orientation": list(q / np.linalg.norm(q)),
+        }
+    axes = {k: a["axes"].get(k, v) + alpha * (v - a["axes"].get(k, v)) for k, v in b["axes"].items()}
+    return b | {"bodies": bodies, "axes": axes, "t": a["t"] + alpha * (b["t"] - a["t"])}
+
+
 class Camera:
     """An orbit camera: looks at `target` from `distance` at `yaw` (about z) and `pitch` (above floor)."""
 
@@ -121,14 +139,32 @@ class SceneView(QWidget):
         self.frames_drawn = 0
         self._drag: QPointF | None = None
         self._floor_cache: tuple[tuple, dict[str, Any], QPixmap] | None = None
+        self._glide: tuple[dict[str, Any], float, float] | None = None  # (from, since, interval)
+        self._arrived = 0.0
 
     # --- feeding ---------------------------------------------------------------------------------
 
-    def set_snapshot(self, snapshot: dict[str, Any] | None) -> None:
-        self.snapshot = snapshot
+    def set_snapshot(self, snapshot: dict[str, Any] | None, smooth: bool = False) -> None:
+        """Show `snapshot`; with `smooth`, repaints in between glide from the previous one to it over
+        one update interval (the view runs one control step behind, so motion is fluid at any repaint
+        rate, not in 20 Hz jumps)."""
+        now = time.monotonic()
+        if smooth and self.snapshot is not None and snapshot is not None:
+            self._glide = (self.displayed(), now, max(1e-3, now - self._arrived))
+        else:
+            self._glide = None
+        self.snapshot, self._arrived = snapshot, now
         if snapshot is not None and self.camera is None:
             self.camera = self._frame_camera(snapshot)
         self.update()
+
+    def displayed(self) -> dict[str, Any] | None:
+        """The snapshot as drawn now: the latest one, or on its way to it from the previous one."""
+        if self._glide is None or self.snapshot is None:
+            return self.snapshot
+        start, since, interval = self._glide
+        alpha = (time.monotonic() - since) / interval
+        return self.snapshot if alpha >= 1.0 else blend(start, self.snapshot, alpha)
 
     def _extent(self, snapshot: dict[str, Any]) -> tuple[float, float]:
         if self.arena is not None:
@@ -178,7 +214,7 @@ class SceneView(QWidget):
         if self.snapshot is None or self.camera is None:
             painter.fillRect(self.rect(), BACKGROUND)
         else:
-            frame = _Frame(self, self.snapshot, self.camera)
+            frame = _Frame(self, self.displayed(), self.camera)
             painter.drawPixmap(0, 0, self._floor(frame))
             frame.draw_bodies(painter)
         painter.end()

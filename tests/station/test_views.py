@@ -3,6 +3,9 @@ real MediaPipe over a real photograph (skimage's astronaut), the cue banner."""
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 from lab_world import screenshot
@@ -14,7 +17,7 @@ from scenarios.spec import get_spec
 from sim.operators.command import Command
 from sim.runner import make_scene
 from station_app.views.cue_banner import STYLE, CueBanner
-from station_app.views.scene3d import COLOURS, SceneView
+from station_app.views.scene3d import COLOURS, SceneView, blend
 from station_app.views.skeleton import ALERT, BONE, SkeletonView
 from vision.backends import create_backend
 from vision.landmarks import Landmark
@@ -122,3 +125,22 @@ def test_cue_banner_colours_by_severity_and_flashes_critical_cues(qtbot) -> None
     assert banner.text() == "⚠ Load over the people zone!"
     banner.clear_cue()
     assert banner.text() == "Coach: no cue"
+
+
+def test_blend_glides_bodies_between_two_snapshots(snapshot) -> None:
+    later = json.loads(json.dumps(snapshot))
+    later["t"] += 0.05
+    later["bodies"]["load"]["position"][0] += 0.1
+    later["bodies"]["load"]["orientation"] = [0.0, 0.0, math.sin(0.1), math.cos(0.1)]  # 0.2 rad about z
+    later["axes"]["bridge_x"] += 0.04
+    half = blend(snapshot, later, 0.5)
+    assert half["t"] == pytest.approx(snapshot["t"] + 0.025)
+    assert half["bodies"]["load"]["position"][0] == pytest.approx(
+        snapshot["bodies"]["load"]["position"][0] + 0.05
+    )
+    assert np.linalg.norm(half["bodies"]["load"]["orientation"]) == pytest.approx(1.0)
+    assert half["axes"]["bridge_x"] == pytest.approx(snapshot["axes"]["bridge_x"] + 0.02)
+    assert half["zones"] is later["zones"] and half["step"] == later["step"]
+    end = blend(snapshot, later, 1.0)["bodies"]["load"]
+    assert end["position"] == pytest.approx(later["bodies"]["load"]["position"])
+    assert end["orientation"] == pytest.approx(later["bodies"]["load"]["orientation"])
