@@ -3,7 +3,7 @@ and raise alerts when a booked device is down.
 
 A heartbeat body is a plain dict as it arrives on the bus (`heartbeat/<station>/-`), every field
 optional: `fps`, `latency_ms` (capture to cue), `dropped_frames` (since the previous heartbeat),
-`cpu_percent`, `disk_free_gb`. A device is offline when its last heartbeat is older than
+`cpu_percent`, `disk_free_gb`, and `camera_connected`. A device is offline when its last heartbeat is older than
 `offline_after_s` (the bus's liveness idea, shared/reference/bus_booking_privacy.md §1.9:
 heartbeat + timestamp age), degraded when a metric is outside its threshold.
 """
@@ -20,6 +20,7 @@ from typing import Any
 from lab.bus.text import Text, UserError
 
 METRICS = ("fps", "latency_ms", "dropped_frames", "cpu_percent", "disk_free_gb")
+FLAGS = ("camera_connected",)  # edge boxes and stations report whether their camera is there
 
 
 class BadHeartbeat(UserError):
@@ -43,13 +44,21 @@ class Thresholds:
     min_disk_free_gb: float = 2.0
 
 
-def parse_heartbeat(body: Any) -> dict[str, float]:
-    """The known metrics of a heartbeat body; unknown keys are ignored (newer stations may add some)."""
+def parse_heartbeat(body: Any) -> dict[str, float | bool]:
+    """The known metrics and flags of a heartbeat body (as `vision.edge` sends them); unknown keys
+    are ignored (newer devices may add some) and a null value means "not reported"."""
     if not isinstance(body, Mapping):
         raise BadHeartbeat("心跳消息应为键值对象", "a heartbeat body must be a mapping")
-    metrics = {}
+    metrics: dict[str, float | bool] = {}
+    for key in FLAGS:
+        if body.get(key) is not None:
+            if not isinstance(body[key], bool):
+                raise BadHeartbeat(
+                    f"心跳字段 {key} 应为 true/false", f"heartbeat field {key} must be true or false"
+                )
+            metrics[key] = body[key]
     for key in METRICS:
-        if key not in body:
+        if body.get(key) is None:
             continue
         value = body[key]
         if (
@@ -66,9 +75,11 @@ def parse_heartbeat(body: Any) -> dict[str, float]:
     return metrics
 
 
-def problems_of(metrics: Mapping[str, float], limits: Thresholds) -> list[Text]:
+def problems_of(metrics: Mapping[str, float | bool], limits: Thresholds) -> list[Text]:
     """Which metrics are outside their thresholds, in words."""
     found = []
+    if metrics.get("camera_connected") is False:
+        found.append(Text("摄像头未连接", "camera disconnected"))
     checks = (
         ("fps", lambda v: v < limits.min_fps, "帧率 {v:g} 低于 {t:g}", "fps {v:g} below {t:g}", limits.min_fps),
         ("latency_ms", lambda v: v > limits.max_latency_ms, "延迟 {v:g} ms 高于 {t:g} ms", "latency {v:g} ms above {t:g} ms", limits.max_latency_ms),
@@ -87,7 +98,7 @@ class DeviceHealth:
     equipment: str
     state: State
     last_seen: datetime | None
-    metrics: Mapping[str, float] = field(default_factory=dict)
+    metrics: Mapping[str, float | bool] = field(default_factory=dict)
     problems: tuple[Text, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,6 +32,7 @@ GOOD = {"fps": 30, "latency_ms": 41.5, "dropped_frames": 0, "cpu_percent": 55, "
         ({"latency_ms": -3}, "latency_ms must be a number"),
         ({"cpu_percent": float("nan")}, "cpu_percent must be a number"),
         ({"fps": True}, "fps must be a number"),
+        ({"camera_connected": "yes"}, "camera_connected must be true or false"),
     ],
 )
 def test_garbled_heartbeats_are_refused(body, message) -> None:
@@ -41,6 +42,17 @@ def test_garbled_heartbeats_are_refused(body, message) -> None:
 
 def test_unknown_fields_are_ignored_and_known_ones_kept() -> None:
     assert parse_heartbeat({**GOOD, "gpu_temp": 70}) == {k: float(v) for k, v in GOOD.items()}
+
+
+def test_an_edge_box_heartbeat_with_its_camera_gone_is_degraded() -> None:
+    body = {"device": "edge", "source": "0", "backend": "mediapipe", "fps": 0.0, "latency_ms": 0.0,
+            "dropped_frames": 0, "frames": 1200, "cpu_percent": 3.5, "disk_free_gb": 40.2,
+            "camera_connected": False, "camera_error": "device unplugged", "latency_p50_ms": None}  # fmt: skip
+    metrics = parse_heartbeat(body)
+    assert metrics["camera_connected"] is False and "latency_p50_ms" not in metrics
+    health = assess("edge 1", NOW, metrics, NOW, LIMITS)
+    assert health.state == State.DEGRADED
+    assert [p.en for p in health.problems] == ["camera disconnected", "fps 0 below 25"]
 
 
 def test_states_from_age_and_metrics() -> None:
