@@ -36,6 +36,7 @@ from PyQt6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from lab.bus.requests import RequestFailed
 from lab.bus.text import Lang, Text, UserError
 from lab.store.types import utc_now
 from scenarios.spec import get_spec
@@ -53,6 +54,7 @@ from station_app.views.skeleton import SkeletonView
 
 FRAME_MS = 33  # GUI tick: poll the bus, move the playhead, redraw (~30 Hz)
 SESSIONS_REFRESH_MS = 3000  # live list and video permission re-asked (consent can be withdrawn)
+SESSIONS_BACKOFF_MAX_MS = 30000
 STALE_AFTER_S = 2.0  # the staleness badge (§1.9) turns amber
 SWAY_WINDOW_S = 30.0
 
@@ -285,7 +287,13 @@ class MentorWindow(QMainWindow):
         link = self.identity.link
         if link is None:
             return
-        allowed = {(s["station"], s["session"]): bool(s["video"]) for s in link.sessions()}
+        try:
+            listed = link.sessions()
+        except RequestFailed:  # ask less often while the server is away (each try waits for it)
+            self.session_timer.setInterval(min(SESSIONS_BACKOFF_MAX_MS, 2 * self.session_timer.interval()))
+            raise
+        self.session_timer.setInterval(SESSIONS_REFRESH_MS)
+        allowed = {(s["station"], s["session"]): bool(s["video"]) for s in listed}
         if self.watch is not None:
             live = self.watch.live
             video = allowed.get((live.station, live.session), False)

@@ -139,6 +139,11 @@ def test_live_session_follow_pause_scrub_speed_and_an_annotation_reaches_the_sta
     assert sneak.timeline.states == 0 and sneak.receiver.stats.received == {}
     assert lab.relay.stats["refused"].get("denied_invited", 0) > 0
     sneak.close()
+
+    # the lab server's request endpoint goes away: one status line, and it is asked less often
+    lab.requests.stop()
+    window.session_timer.timeout.emit()
+    assert "did not answer" in window.status.text() and window.session_timer.interval() == 6000
     station_side.close()
     window.close()
 
