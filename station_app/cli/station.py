@@ -33,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     poses.add_argument("--demo-trainee", action="store_true", help="poses generated from motion capture")
     p.add_argument("--bus", metavar="ENDPOINT", help="lab server for --edge (default: bus.lab_server)")
     p.add_argument("--publish", metavar="ENDPOINT", help="publish the live stream to this endpoint")
+    p.add_argument(
+        "--key", metavar="FILE", help="this station's CURVE key (.key_secret) for a secured lab server"
+    )
+    p.add_argument("--server-key", metavar="FILE", help="the lab server's public CURVE key (.key)")
     p.add_argument("--gamepad", metavar="DEVICE", help="a joystick device (/dev/input/js0) or 'auto'")
     p.add_argument("--require-booking", action="store_true", help="refuse to run without a booking")
     p.add_argument("--recordings", metavar="DIR", help="where MCAP recordings go (default: data dir)")
@@ -45,6 +49,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from scenarios.spec import get_spec
 
     get_spec(args.scenario)  # bad input is one line before the runtime (pybullet, MediaPipe) loads
+    if bool(args.key) != bool(args.server_key):
+        raise UserError("--key 与 --server-key 需同时给出", "--key and --server-key must be given together")
+    if args.key and not args.publish:
+        raise UserError("--key 需与 --publish 一起使用", "--key is used with --publish")
     if args.gamepad == "auto":
         devices = find_gamepads()
         if not devices:
@@ -62,6 +70,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
     import zmq
 
+    from lab.bus.security import CurveClient, CurveKeys
+    from lab.bus.sockets import Publisher
     from lab.bus.text import UserError
     from scenarios.spec import get_spec
     from station_app.admin.support import open_store
@@ -88,7 +98,11 @@ def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
     sessions = open_store(ctx.db_url)
     publisher = None
     try:
-        publisher = open_publisher(context, args.publish) if args.publish else None
+        if args.key:  # a secured lab server: CurveZMQ with this station's key
+            curve = CurveClient(CurveKeys.load(args.key), CurveKeys.load(args.server_key).public)
+            publisher = Publisher(context, args.publish, curve=curve)
+        elif args.publish:
+            publisher = open_publisher(context, args.publish)
         camera = CameraFeed() if args.video else None
         if camera is not None:
             if not Path(args.video).is_file() and not args.video.isdigit():

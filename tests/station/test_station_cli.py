@@ -28,6 +28,7 @@ def test_help(command: str) -> None:
         (("station", "--scenario", "crane.nope"), "crane.nope"),
         (("station", "--gamepad", "/nonexistent/js0"), "cannot open gamepad /nonexistent/js0"),
         (("station", "--poses", "a.jsonl", "--video", "b.mp4"), "not allowed with argument"),
+        (("station", "--key", "st.key_secret", "--server-key", "lab.key"), "--key is used with --publish"),
         (("instructor", "--key", "me.key_secret"), "--key and --server-key must be given together"),
         (("--lang", "zh", "instructor", "--key", "me.key_secret"), "--key 与 --server-key 需同时给出"),
         (("instructor", "--scenario", "crane.nope"), "crane.nope"),
