@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -82,8 +82,14 @@ def run_attempt(
     seed: int,
     trace: TextIO | None = None,
     duration: float | None = None,
+    changes: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Run until the attempt ends (or `duration` simulated seconds); returns the result dict."""
+    """Run until the attempt ends (or `duration` simulated seconds); returns the result dict.
+
+    `changes` are live changes as a result records them (`{"t", "action", ...}`): each is applied when
+    the sim reaches its time, so a session an instructor changed re-simulates exactly.
+    """
+    pending = sorted(changes, key=_change_time)
     scene = make_scene(spec)
     try:
         started = time.perf_counter()
@@ -91,6 +97,8 @@ def run_attempt(
         operator.reset(scene, np.random.default_rng([seed, OPERATOR_SEED_KEY]))
         limit = float("inf") if duration is None else duration
         while not scene.done and state.t < limit - 1e-9:
+            while pending and _change_time(pending[0]) <= state.t + 1e-9:
+                scene.apply_change(pending.pop(0))
             command = operator.act(state)
             state = scene.step(command)
             if trace is not None:
@@ -101,6 +109,15 @@ def run_attempt(
         return result
     finally:
         scene.close()
+
+
+def _change_time(change: Mapping[str, Any]) -> float:
+    t = change.get("t") if isinstance(change, Mapping) else None
+    if isinstance(t, bool) or not isinstance(t, int | float) or not t >= 0:
+        raise UserError(
+            f"场景变更缺少有效时间 t：{str(change)[:80]}", f"a change needs a time t >= 0: {str(change)[:80]}"
+        )
+    return float(t)
 
 
 def open_trace(path: Path | str | None) -> TextIO | None:

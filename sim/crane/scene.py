@@ -37,7 +37,10 @@ BRIDGE, TROLLEY, SWING_X, SWING_Y, ROPE, HOOK, LOAD = 0, 1, 2, 3, 4, 4, 5  # joi
 APPROACH_RADIUS_M = 1.5  # lowering within this of the target starts the "lower" step
 CHECK_TIME_S = 2.0  # the pre-lift check in the reference time
 SLOW_LOWER_HEIGHT_M = 0.4  # the reference lowers the last part at the slowest notch
-LIFT_OFF_M = 0.05  # a landed load counts as lifted again only this far above the floor (contact flickers)
+LIFT_OFF_M = 0.05  # a landed load is off the floor only this far above it (contact flickers)
+# A landed load counts as lifted again only once the operator has hoisted it this far: a bounce or a
+# swinging corner leaves the floor for a moment but never shortens the rope (landing is debounced).
+RELIFT_M = 0.1
 # Closed scenes' pybullet DIRECT clients, reused: connecting costs more than a short attempt's physics.
 # A client is owned by one open scene at a time (list pop/append are atomic in CPython).
 _IDLE_CLIENTS: list[int] = []
@@ -124,7 +127,9 @@ class CraneScene:
         self.faults = _Faults(
             {f: float(fault_rng.uniform(*self.spec.faults[f].onset_s)) for f in p[FAULTS_KEY]}
         )
-        self.wind = Wind(p["wind_mps"], p["gust_mps"], wind_rng, self._fault_gusts())
+        onset = self.faults.onsets.get("sudden_gust")
+        gusts = () if onset is None else (self._fault_gust(onset),)
+        self.wind = Wind(p["wind_mps"], p["gust_mps"], wind_rng, gusts)
         self._build_world(sway_rng)
         self._build_drives()
         self.travel_rope = self.geometry.rope_for_bottom(self.course.highest_obstacle + TRAVEL_MARGIN)
@@ -145,18 +150,18 @@ class CraneScene:
         self._last_cmd_sign = {"bridge": 0, "trolley": 0}
         self._last_accel = (0.0, 0.0)
         self._landed = False
+        self._touchdown_rope = 0.0
         self._fault_reported: set[str] = set()
+        self.changes: list[dict[str, Any]] = []  # live changes (wind, faults) with their sim time
+        self._change_events: list[str] = []  # reported with the next step
         self._travel_targets: tuple[float, float] | None = None
         self._rope_sent: tuple[float, float] | None = None
         self.state = self._measure()
         return self.state
 
-    def _fault_gusts(self) -> tuple[Gust, ...]:
-        onset = self.faults.onsets.get("sudden_gust")
-        if onset is None:
-            return ()
+    def _fault_gust(self, onset: float) -> Gust:
         settings = self.spec.faults["sudden_gust"].settings
-        return (Gust(onset, settings["duration_s"], settings["peak_mps"]),)
+        return Gust(onset, settings["duration_s"], settings["peak_mps"])
 
     def _build_world(self, sway_rng: np.random.Generator) -> None:
         cid, g = self.client, self.geometry
@@ -311,7 +316,7 @@ class CraneScene:
         if self.done:
             return self.state
         cid, st, t = self.client, self.state, self.t
-        events: list[str] = []
+        events, self._change_events = self._change_events, []
         self._apply_faults(events)
         estop = command.estop
         vb = self.drives["bridge"].step(command.bridge, st.bridge_x, DT, estop)
@@ -409,8 +414,10 @@ class CraneScene:
             self._enter("lower", events)
 
     def _enter(self, step: str, events: list[str]) -> None:
-        self.step_id = step
-        events.append(f"step:{step}")
+        """The task chain only moves forward: a step once reached is never taken back."""
+        if STEP_IDS.index(step) > STEP_IDS.index(self.step_id):
+            self.step_id = step
+            events.append(f"step:{step}")
 
     def _near_target(self, load: tuple[float, float, float]) -> bool:
         tx, ty = self.course.target
@@ -443,6 +450,69 @@ class CraneScene:
             machine_active=moving and not self.done,
             events=(),
         )
+
+    # --- live changes (an instructor on a running attempt) ----------------------------------------
+
+    @property
+    def dt(self) -> float:
+        """The control period, s: one `step` advances the scene this far."""
+        return DT
+
+    def set_wind(self, mean_mps: float, gust_mps: float | None = None) -> dict[str, Any]:
+        """From now on blow at `mean_mps` with gusts of `gust_mps` (None: keep the amplitude).
+
+        Both are checked against the spec's ranges for wind_mps and gust_mps (UserError). The seeded gust
+        times stay the same, so the change with its sim time reproduces the attempt.
+        """
+        self._require_running()
+        gust = self.wind.level(self.t)[1] if gust_mps is None else gust_mps
+        checked = self.spec.validate_params(self.params | {"wind_mps": mean_mps, "gust_mps": gust})
+        mean, gust = checked["wind_mps"], checked["gust_mps"]
+        self.wind.set(self.t, mean, gust)
+        return self._record({"action": "set_wind", "wind_mps": mean, "gust_mps": gust}, "wind_changed")
+
+    def inject_fault(self, fault_id: str) -> dict[str, Any]:
+        """Start one of the spec's faults now (UserError if unknown or already part of this attempt)."""
+        self._require_running()
+        if fault_id not in self.spec.faults:
+            known = ", ".join(self.spec.faults)
+            raise UserError(
+                f"场景没有故障 {fault_id!r}（可用：{known}）",
+                f"the scenario has no fault {fault_id!r} (known: {known})",
+            )
+        if fault_id in self.faults.onsets:
+            onset = self.faults.onsets[fault_id]
+            raise UserError(
+                f"故障 {fault_id} 已在本次练习中（{onset:.1f} s 起）",
+                f"fault {fault_id} is already part of this attempt (from {onset:.1f} s)",
+            )
+        self.faults.onsets[fault_id] = self.t  # _apply_faults starts it at the next step
+        if fault_id == "sudden_gust":
+            self.wind.add_gust(self._fault_gust(self.t))
+        return self._record({"action": "inject_fault", "fault": fault_id}, f"fault_injected:{fault_id}")
+
+    def apply_change(self, change: Mapping[str, Any]) -> dict[str, Any]:
+        """One change as recorded in `changes` or sent by an instructor: {"action": "set_wind", "wind_mps",
+        "gust_mps"?} or {"action": "inject_fault", "fault"}; anything else is a UserError."""
+        action = change.get("action") if isinstance(change, Mapping) else None
+        if action == "set_wind":
+            return self.set_wind(change.get("wind_mps"), change.get("gust_mps"))
+        if action == "inject_fault" and isinstance(change.get("fault"), str):
+            return self.inject_fault(change["fault"])
+        raise UserError(
+            f"无法识别的场景变更：{str(change)[:80]}",
+            f"not a scene change this scene knows: {str(change)[:80]}",
+        )
+
+    def _require_running(self) -> None:
+        if self.done:
+            raise UserError("本次练习未在进行，不能修改", "the attempt is not running: nothing to change")
+
+    def _record(self, change: dict[str, Any], event: str) -> dict[str, Any]:
+        change = {"t": round(self.t, 6), **change}
+        self.changes.append(change)
+        self._change_events.append(event)
+        return change
 
     # --- judging -------------------------------------------------------------------------------------
 
@@ -512,6 +582,7 @@ class CraneScene:
         error = math.hypot(now.load[0] - tx, now.load[1] - ty)
         if floor_touch and not self._landed:
             self._landed = True
+            self._touchdown_rope = now.rope_m
             impact = max(0.0, -before.load_velocity[2])
             events.append("touchdown")
             if impact >= limits["dropped_mps"]:
@@ -521,16 +592,16 @@ class CraneScene:
                 self._event("hard_landing", events)
             if self._near_target(now.load) and self.step_id != "pre_lift_check":
                 m.impact_mps, m.setdown_error_m = impact, error
-                if self.step_id != "set_down":
-                    self._enter("set_down", events)
+                self._enter("set_down", events)
             elif self.step_id != "pre_lift_check":
                 self._event("load_ground", events)
             self._contact_since = self.t
-        elif not floor_touch and self._landed and self._load_bottom(now) > LIFT_OFF_M:
-            self._landed = False
-            self._contact_since = None
-            if self.step_id == "set_down":
-                self._enter("lower", events)
+        elif self._landed and not floor_touch and self._load_bottom(now) > LIFT_OFF_M:
+            self._contact_since = None  # off the floor, so not resting: the settle time starts again
+            if now.rope_m < self._touchdown_rope - RELIFT_M:
+                self._landed = False  # hoisted off: the next contact is a new touchdown
+        elif self._landed and floor_touch and self._contact_since is None:
+            self._contact_since = self.t  # back down after a bounce: no second touchdown
         settled = self._contact_since is not None and self.t - self._contact_since >= limits["settle_s"]
         if settled and self.step_id in ("travel", "lower", "set_down") and not self.done:
             m.setdown_error_m = error
@@ -615,6 +686,7 @@ class CraneScene:
             },
             "params": self.params,
             "seed": self.seed,
+            "changes": list(self.changes),  # reset(params, seed), then these at their times: the same run
             "sim_s": round(self.t, 4),
             "course": self.course.to_dict(),
         }

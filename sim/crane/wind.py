@@ -32,26 +32,48 @@ class Gust:
 
 
 class Wind:
-    """Horizontal wind velocity at time t."""
+    """Horizontal wind velocity at time t: mean and gust amplitude as set (and changed live), seeded gusts.
+
+    Gust times, durations and relative sizes are drawn up front, whatever the amplitude, so a live change
+    of the amplitude (an instructor on a running session) scales the same seeded gusts instead of
+    changing the draw. Fault gusts (a sudden gust) have their own absolute peak.
+    """
 
     def __init__(
         self, mean: float, gust: float, rng: np.random.Generator, extra: tuple[Gust, ...] = ()
     ) -> None:
         self.direction = float(rng.uniform(0, 2 * math.pi))
-        self.mean = mean
-        gusts = list(extra)
+        self._levels: list[tuple[float, float, float]] = [(0.0, mean, gust)]  # (from t, mean, gust)
+        self._level_starts = [0.0]
+        unit = []  # peak = the gust's size relative to the amplitude
         t = float(rng.exponential(1 / GUST_RATE))
-        while t < HORIZON_S and gust > 0:
+        while t < HORIZON_S:
             duration = float(rng.uniform(*GUST_DURATION))
-            gusts.append(Gust(t, duration, gust * float(rng.uniform(0.5, 1.0))))
+            unit.append(Gust(t, duration, float(rng.uniform(0.5, 1.0))))
             t += duration + float(rng.exponential(1 / GUST_RATE))
-        self.gusts = tuple(sorted(gusts, key=lambda g: g.start))
-        self._starts = [g.start for g in self.gusts]
+        self._unit = tuple(unit)
+        self._unit_starts = [g.start for g in self._unit]
+        self.extra = list(extra)
+
+    def set(self, t: float, mean: float, gust: float) -> None:
+        """From `t` on (t not before the last change), blow at `mean` with gusts of `gust` amplitude."""
+        self._levels.append((t, mean, gust))
+        self._level_starts.append(t)
+
+    def add_gust(self, gust: Gust) -> None:
+        self.extra.append(gust)
+
+    def level(self, t: float) -> tuple[float, float]:
+        """(mean, gust amplitude) in force at `t`, m/s."""
+        _, mean, gust = self._levels[bisect.bisect_right(self._level_starts, t) - 1]
+        return mean, gust
 
     def speed(self, t: float) -> float:
-        # Drawn gusts never overlap each other; an injected one may overlap one or two of them.
-        last = bisect.bisect_right(self._starts, t)
-        return self.mean + sum(g.speed(t) for g in self.gusts[max(0, last - 3) : last])
+        mean, amplitude = self.level(t)
+        # Drawn gusts never overlap each other: only the last one started can be blowing.
+        last = bisect.bisect_right(self._unit_starts, t)
+        drawn = self._unit[last - 1].speed(t) if last and amplitude else 0.0
+        return mean + amplitude * drawn + sum(g.speed(t) for g in self.extra)
 
     def velocity(self, t: float) -> tuple[float, float]:
         s = self.speed(t)
