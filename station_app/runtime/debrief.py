@@ -33,11 +33,12 @@ class Debrief:
     skills_before: dict[str, dict[str, float]]
     skills_after: dict[str, dict[str, float]]
     recording: str | None
-    messages: dict[str, int]  # sent per kind (pose, state, events)
+    messages: dict[str, int]  # recorded per kind (pose, state, events)
     privacy: dict[str, Any]
     next_plan: dict[str, Any] | None = None  # preview of the next attempt's explanation
     wall_s: float = 0.0
     skipped: list[dict[str, str]] = field(default_factory=list)  # parts of the chain not run, and why
+    published: dict[str, int] = field(default_factory=dict)  # sent live per kind (pose and state paced)
 
     @property
     def passed(self) -> bool:
@@ -63,6 +64,7 @@ class Debrief:
                 f"  injected faults: {', '.join(faults) or 'none'}",
             )
         )
+        out.extend(f"  {change_text(c).get(lang)}" for c in r.get("changes", ()))
         out.append(
             say(
                 f"结果：{verdict}，得分 {r['score']:.1f}（预测通过率 {self.predicted_success:.0%}），用时 {r['sim_s']:.1f} s",
@@ -97,6 +99,20 @@ class Debrief:
         for part in self.skipped:
             out.append(say(f"已跳过：{part['zh']}", f"skipped: {part['en']}"))
         return out
+
+
+def change_text(change: dict[str, Any]) -> Text:
+    """One live change (an instructor's, during the attempt) as the debrief and the report show it."""
+    t = change["t"]
+    if change["action"] == "set_wind":
+        return Text(
+            zh=f"{t:.1f} s 时教师改变风速：平均 {change['wind_mps']:g} m/s，阵风 {change['gust_mps']:g} m/s",
+            en=f"at {t:.1f} s the instructor set the wind to {change['wind_mps']:g} m/s, gusts {change['gust_mps']:g} m/s",
+        )
+    return Text(
+        zh=f"{t:.1f} s 时教师注入故障 {change['fault']}",
+        en=f"at {t:.1f} s the instructor injected fault {change['fault']}",
+    )
 
 
 def explanation_lines(explanation: dict[str, Any], lang: Lang) -> list[str]:

@@ -6,20 +6,22 @@ code path either way:
 
     prepare  learner, booking check, parameters from the generator with their explanation (stored)
     start    sim scene reset with those parameters and seed, operator reset, pose source opened
-    step     operator command → sim step → pose frames up to the sim time → coach with the current
-             step as context → pose, state and coach events on the bus and into the recording
+    step     instructor changes from the inbox (wind, faults) → operator command → sim step → pose
+             frames up to the sim time → coach with the current step as context → pose, state and
+             coach events on the bus and into the recording
     finish   result + coach summary stored on the attempt (the learner model is the fold of the
              stored attempts, so this updates it), privacy check on disk, debrief
 
 Listeners receive `(kind, payload)`: ("prepared", PreparedAttempt), ("started", CraneState),
-("tick", Tick), ("finished", Debrief), ("aborted", reason Text). They run on the caller's thread.
+("tick", Tick), ("control", the session.control event body), ("comment", bus Message),
+("finished", Debrief), ("aborted", reason Text). They run on the caller's thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +44,7 @@ from sim.operators.command import Command
 from sim.runner import OPERATOR_SEED_KEY, make_scene
 from station_app.runtime import store_link
 from station_app.runtime.coaching import SignalOperator, coach_config, frame_context, summarise
+from station_app.runtime.control import CONTROL_TYPE, EVENT_TYPE, Inbox, control_event, requested_change
 from station_app.runtime.debrief import Debrief
 from station_app.runtime.live import SessionOutput
 from station_app.runtime.poses import PoseSource
@@ -113,6 +116,7 @@ class StationSession:
         settings: SessionSettings = SessionSettings(),
         publisher: Publisher | None = None,
         listeners: list[Listener] | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.factory, self.spec, self.space = factory, spec, Space(spec)
         self.learner = learner
@@ -121,6 +125,7 @@ class StationSession:
         self.settings = settings
         self.publisher = publisher
         self.listeners = list(listeners or [])
+        self.inbox = inbox  # instructor requests and comments for this station (e.g. StationLink.comments)
         self.prepared: PreparedAttempt | None = None
         self.debrief: Debrief | None = None
         self._run: _Run | None = None
@@ -205,6 +210,7 @@ class StationSession:
     def step(self, command: Command | None = None) -> Tick:
         """One control step; `command` (from a keyboard, a gamepad, a UI) overrides the operator's."""
         run = self._require_run()
+        self._read_inbox(run)
         command = command if command is not None else self.operator.act(run.state)
         state = run.state = run.scene.step(command)
         if not run.sway or state.t - run.sway[-1][0] >= SWAY_PERIOD_S - 1e-9:
@@ -228,10 +234,35 @@ class StationSession:
         if isinstance(self.operator, SignalOperator):
             self.operator.observe(cues, ended)
         snapshot = run.scene.snapshot()
-        run.output.emit(Kind.STATE, state.t, snapshot)
+        run.output.emit(Kind.STATE, state.t, snapshot, force=run.scene.done)  # viewers see the end
         tick = Tick(state.t, state, snapshot, command, frames, reba, cues, ended, run.scene.done)
         self._emit("tick", tick)
         return tick
+
+    def apply_change(
+        self,
+        change: Mapping[str, Any],
+        author: str | None = None,
+        role: str | None = None,
+        request_seq: int | None = None,
+    ) -> dict[str, Any]:
+        """Change the running scene now, as an instructor asks: {"action": "set_wind", "wind_mps",
+        "gust_mps"?} or {"action": "inject_fault", "fault"}.
+
+        The scene checks it against the spec and keeps it with its sim time in the attempt's result; a
+        `session.control` event (what, when, asked by whom, accepted or refused and why) goes on the bus
+        and into the recording either way. A refused change is then raised as the scene's UserError.
+        """
+        run = self._require_run()
+        t = run.state.t
+        try:
+            applied = run.scene.apply_change(change)
+        except UserError as exc:
+            asked = {"t": round(t, 6), **requested_change(change)}
+            self._control_event(run, control_event(asked, author, role, request_seq, exc.text))
+            raise
+        self._control_event(run, control_event(applied, author, role, request_seq))
+        return applied
 
     def finish(self) -> Debrief:
         """Score the attempt (as it stands, if stopped early), store it, check the disk, debrief."""
@@ -287,6 +318,7 @@ class StationSession:
             next_plan=next_plan,
             wall_s=round(time.perf_counter() - run.started_wall, 3),
             skipped=[] if run.poses else [_NO_POSES],
+            published=dict(run.output.published),
         )
         self._emit("finished", self.debrief)
         return self.debrief
@@ -322,6 +354,26 @@ class StationSession:
         """Abort on the way out of an error, so that the original error is the one reported."""
         with contextlib.suppress(Exception):
             self.abort(Text(zh="运行中断", en="the run was interrupted"))
+
+    def _read_inbox(self, run: _Run) -> None:
+        """Apply this session's instructor requests; hand its comments to the listeners (the view)."""
+        if self.inbox is None:
+            return
+        for message in self.inbox():
+            envelope = message.envelope
+            if envelope.session != run.output.session:
+                continue  # the station's link also carries other sessions' messages
+            if envelope.type != CONTROL_TYPE:
+                self._emit("comment", message)
+                continue
+            body = envelope.body
+            # A refused request is answered by its session.control event; the session runs on.
+            with contextlib.suppress(UserError):
+                self.apply_change(requested_change(body), body.get("author"), body.get("role"), envelope.seq)
+
+    def _control_event(self, run: _Run, event: dict[str, Any]) -> None:
+        run.output.emit(Kind.EVENTS, run.state.t, event, type=EVENT_TYPE)
+        self._emit("control", event)
 
     def _send_events(self, run: _Run, started: list[CoachEvent], ended: list[CoachEvent]) -> None:
         for event in started:

@@ -215,6 +215,10 @@ def complete(
     """Store the result on the prepared attempt and close the session; estimates before and after."""
     checked = store.parse_result(space, result)
     checked["errors"] = [*result.get("critical", ()), *result.get("deductions", {})]
+    if result.get("changes"):
+        # An instructor's live changes (with their sim times) stay with the attempt: the stored params,
+        # seed and these re-simulate it (sim.runner.run_attempt(changes=...)).
+        checked["metrics"] = {**checked.get("metrics", {}), "changes": result["changes"]}
     with factory() as db, db.begin():
         attempt = store.record_result(db, space, prepared.learner_code, checked)
         attempt.session_id = prepared.session_id

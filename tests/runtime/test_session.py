@@ -73,6 +73,7 @@ def test_full_session_stores_attempt_records_mcap_streams_and_updates_the_learne
     # The coach judged the generated trainee, with the sim's current step as context.
     assert debrief.coach["frames_judged"] > 100
     assert {e["step_id"] for e in debrief.coach["timeline"]} & {"hoist", "travel", "lower"}
+    assert [e for e in debrief.coach["timeline"] if e["kind"] == "step_order"] == []  # steps in order
     # Live on the bus (PUB may drop for a slow subscriber, never add) and all of it in the recording.
     assert set(received) == {"pose", "state", "events"}
     assert all(0 < received[kind] <= sent for kind, sent in debrief.messages.items())

@@ -1,0 +1,119 @@
+"""Instructor changes on a running session: the method, the bus path (real ZeroMQ), the record."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import zmq
+
+from lab.bus.sockets import Publisher, Receiver
+from lab.bus.text import UserError
+from lab.bus.topics import Kind, Topic
+from lab.recording.mcap_io import read_recording
+from lab.store.models import Attempt
+from sim.runner import make_operator, run_attempt
+from station_app.runtime.control import receiver_inbox
+from station_app.runtime.session import SessionSettings, StationSession
+
+
+def _session(factory, crane, tmp_path: Path, **kwargs) -> StationSession:
+    settings = SessionSettings(station="st01", recordings_dir=tmp_path / "rec", preview_next=False)
+    return StationSession(
+        factory, crane, "learner-1", make_operator("autopilot:1.0", "crane"), None, settings, **kwargs
+    )
+
+
+def test_changes_are_applied_recorded_stored_and_re_simulate_the_attempt(store_factory, crane, tmp_path):
+    session = _session(store_factory, crane, tmp_path)
+    seen = []
+    session.listeners.append(lambda kind, payload: seen.append(payload) if kind == "control" else None)
+    session.start()
+    for _ in range(40):
+        session.step()
+    wind = session.apply_change(
+        {"action": "set_wind", "wind_mps": 9.0, "gust_mps": 2.0}, "user:7", "instructor"
+    )
+    with pytest.raises(UserError, match="no fault 'meteor'"):
+        session.apply_change({"action": "inject_fault", "fault": "meteor"}, "user:7", "instructor")
+    for _ in range(40):
+        session.step()
+    fault = session.apply_change({"action": "inject_fault", "fault": "hoist_brake_slip"})
+    assert wind["t"] == pytest.approx(2.0) and fault["t"] == pytest.approx(4.0)
+    debrief = _finish_at(session, 12.0)
+    assert debrief.result["changes"] == [wind, fault]
+    assert [e["accepted"] for e in seen] == [True, False, True]
+    assert seen[0] == wind | {"author": "user:7", "role": "instructor", "request_seq": None, "accepted": True}
+    assert seen[1]["error"]["en"].startswith("the scenario has no fault 'meteor'")
+    recorded = [m.envelope for m in read_recording(debrief.recording, kinds=[Kind.EVENTS])]
+    assert [e.body for e in recorded if e.type == "session.control"] == seen
+    with store_factory() as db:
+        assert db.get(Attempt, debrief.attempt_id).metrics["changes"] == [wind, fault]
+    # The stored params, seed and changes re-simulate the attempt exactly.
+    again = run_attempt(
+        crane, debrief.params, make_operator("autopilot:1.0", "crane"), debrief.seed, duration=12.0,
+        changes=debrief.result["changes"],
+    )  # fmt: skip
+    assert again["metrics"] == debrief.result["metrics"] and again["score"] == debrief.result["score"]
+
+
+def test_instructor_requests_over_the_bus_reach_the_running_session(sqlite_factory, crane, tmp_path):
+    context = zmq.Context()
+    relay = Publisher(context, "tcp://127.0.0.1:*", [Kind.COMMENT], bind=True)  # the lab server's side
+    station_in = Receiver(context, relay.endpoint, [b"comment/st01/"], [Kind.COMMENT])
+    station_out = Publisher(context, "tcp://127.0.0.1:*", bind=True)
+    viewer = Receiver(context, station_out.endpoint, [b"events/st01/"], [Kind.EVENTS])
+    got: dict[str, list] = {"control": [], "comment": []}
+    try:
+        session = _session(
+            sqlite_factory, crane, tmp_path, publisher=station_out, inbox=receiver_inbox(station_in)
+        )
+        session.listeners.append(lambda kind, p: got[kind].append(p) if kind in got else None)
+        sid = session.prepare().session_id
+        topic = Topic(Kind.COMMENT, "st01", sid)
+        _wait(lambda: relay.wanted(topic) and station_out.wanted(Topic(Kind.EVENTS, "st01", sid)))
+        session.start()
+        by = {"author": "user:7", "role": "instructor"}
+        relay.send(topic, {"action": "inject_fault", "fault": "drive_lag", **by}, type="control")
+        relay.send(topic, {"text": "watch the sway", **by}, type="comment")
+        relay.send(
+            Topic(Kind.COMMENT, "st01", "other"), {"action": "set_wind", "wind_mps": 1.0}, type="control"
+        )
+        relay.send(topic, {"action": "set_wind", "wind_mps": 99.0, **by}, type="control")  # out of range
+        relay.send(topic, {"action": "set_wind", "wind_mps": 6.0, **by}, type="control")
+        deadline = time.monotonic() + 20
+        while len(got["control"]) < 3 and time.monotonic() < deadline:
+            session.step()
+            time.sleep(0.002)
+        debrief = _finish_at(session, 5.0)
+        live = []
+        while (message := viewer.recv(timeout_ms=500)) is not None:
+            live += [message.envelope] if message.envelope.type == "session.control" else []
+    finally:
+        for part in (station_in, viewer, relay, station_out):
+            part.close()
+        context.term()
+    assert [(e["action"], e["accepted"]) for e in got["control"]] == [
+        ("inject_fault", True),
+        ("set_wind", False),
+        ("set_wind", True),
+    ]
+    assert got["control"][0]["request_seq"] == 0 and got["control"][0]["author"] == "user:7"
+    assert "wind_mps" in got["control"][1]["error"]["en"]
+    assert [m.envelope.body["text"] for m in got["comment"]] == ["watch the sway"]
+    assert [c["action"] for c in debrief.result["changes"]] == ["inject_fault", "set_wind"]
+    assert [e.body for e in live] == got["control"]  # live, for the instructor and the audit
+
+
+def _wait(ready) -> None:
+    deadline = time.monotonic() + 10
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.01)  # subscriptions reach an XPUB asynchronously
+
+
+def _finish_at(session: StationSession, t: float):
+    """Step on to session time `t` (as a view's timer would), then score: the attempt stopped there."""
+    while not session.done and session.state.t < t - 1e-9:
+        session.step()
+    return session.finish()
