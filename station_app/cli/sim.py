@@ -23,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=0, metavar="N", help="attempt seed (course, wind, faults)")
     run.add_argument("--trace", metavar="FILE", help="write one JSON line per control step")
     run.add_argument("--duration", type=float, metavar="S", help="stop after S simulated seconds")
+    run.add_argument(
+        "--changes",
+        metavar="JSON|FILE",
+        help="live changes to re-apply at their times: a JSON list, or a result with a 'changes' list",
+    )
     run.set_defaults(handler=run_command)
 
 
@@ -30,23 +35,42 @@ def read_params(text: str | None) -> dict[str, Any] | None:
     """`--params` as inline JSON (starts with `{` or `[`) or a path to a JSON file."""
     if text is None:
         return None
-    source = "--params"
+    data, source = _read_json(text, "--params")
+    if not isinstance(data, dict):
+        raise UserError(f"{source} 必须是 JSON 对象", f"{source} must be a JSON object")
+    return data
+
+
+def read_changes(text: str | None) -> list[dict[str, Any]]:
+    """`--changes`: a list of `{"t", "action", ...}`, or a result (`--json` output) that holds one."""
+    if text is None:
+        return []
+    data, source = _read_json(text, "--changes")
+    if isinstance(data, dict):
+        data = data.get("changes")
+    if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
+        raise UserError(
+            f"{source} 应为变更列表或含 changes 列表的结果",
+            f"{source} must be a list of changes or a result with a 'changes' list",
+        )
+    return data
+
+
+def _read_json(text: str, source: str) -> tuple[Any, str]:
+    """Inline JSON (starts with `{` or `[`) or a path to a JSON file; the data and where it came from."""
     if not text.lstrip().startswith(("{", "[")):
         path = Path(text)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(
-                f"无法读取参数文件 {path}：{exc}", f"cannot read parameter file {path}: {exc}"
+                f"无法读取 {source} 文件 {path}：{exc}", f"cannot read the {source} file {path}: {exc}"
             ) from None
         source = str(path)
     try:
-        data = json.loads(text)
+        return json.loads(text), source
     except json.JSONDecodeError as exc:
         raise UserError(f"{source} 不是有效的 JSON：{exc}", f"{source} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{source} 必须是 JSON 对象", f"{source} must be a JSON object")
-    return data
 
 
 def run_command(args: argparse.Namespace, ctx: Any) -> int:
@@ -55,12 +79,15 @@ def run_command(args: argparse.Namespace, ctx: Any) -> int:
 
     spec = get_spec(args.scenario)
     params = spec.validate_params(read_params(args.params))
+    changes = read_changes(args.changes)
     if args.duration is not None and not args.duration > 0:
         raise UserError("--duration 必须大于 0", "--duration must be greater than 0")
     operator = make_operator(args.operator, spec.family)
     trace = open_trace(args.trace)
     try:
-        result = run_attempt(spec, params, operator, args.seed, trace=trace, duration=args.duration)
+        result = run_attempt(
+            spec, params, operator, args.seed, trace=trace, duration=args.duration, changes=changes
+        )
     finally:
         if trace is not None:
             trace.close()
