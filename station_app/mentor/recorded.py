@@ -20,7 +20,7 @@ from lab.auth.access import require, session_subject
 from lab.auth.permissions import Action, Actor, Resource, decide
 from lab.bus.text import UserError
 from lab.recording.mcap_io import read_recording
-from lab.store.models import MentorInvitation, Role, SessionState, TrainingSession
+from lab.store.models import Learner, MentorInvitation, Role, SchoolClass, SessionState, TrainingSession
 from station_app.mentor.timeline import SessionTimeline
 
 FINISHED = (SessionState.FINISHED, SessionState.ABORTED)
@@ -55,6 +55,13 @@ def _candidates(db: Session, actor: Actor) -> list[TrainingSession]:
         sessions = {r.session_id for r in rows if r.session_id}
         learners = {r.learner_id for r in rows if r.learner_id}
         query = query.where(or_(TrainingSession.id.in_(sessions), TrainingSession.learner_id.in_(learners)))
+    elif actor.role is Role.INSTRUCTOR:
+        taught = (
+            select(Learner.id)
+            .join(SchoolClass, Learner.class_id == SchoolClass.id)
+            .where(SchoolClass.instructor_id == actor.user_id)
+        )
+        query = query.where(TrainingSession.learner_id.in_(taught))
     return list(db.scalars(query.order_by(TrainingSession.started_at.desc())))
 
 
