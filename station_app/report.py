@@ -23,7 +23,7 @@ from matplotlib import font_manager
 
 from lab.bus.text import Lang, Text
 from scenarios.spec import get_spec
-from station_app.runtime.debrief import Debrief, adaptation_lines, explanation_lines
+from station_app.runtime.debrief import Debrief, adaptation_lines, change_text, explanation_lines
 
 # Matplotlib needs a CJK-capable font for the Chinese report; the set-up installs WenQuanYi Micro Hei.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC")
@@ -255,6 +255,10 @@ def _rows(d: Debrief, lang: Lang) -> list[tuple[str, str]]:
         (t("严重错误", "critical errors"), ", ".join(r["critical"]) or "—"),
         (t("扣分", "deductions"), ", ".join(f"{k} −{v:g}" for k, v in r["deductions"].items()) or "—"),
         (t("注入故障", "injected faults"), ", ".join(r["params"].get("faults") or []) or "—"),
+        (
+            t("教师实时变更", "instructor changes during the attempt"),
+            "; ".join(change_text(c).get(lang) for c in r.get("changes", ())) or "—",
+        ),
         (t("REBA 最高", "REBA max"), str(d.coach["reba_max"])),
         (t("录制（关键点与状态，无图像）", "recording (keypoints and state, no pixels)"), d.recording or "—"),
     ]

@@ -14,6 +14,7 @@ from lab.bus.topics import Kind, Topic
 from lab.recording.mcap_io import read_recording
 from lab.store.models import Attempt
 from sim.runner import make_operator, run_attempt
+from station_app.report import debrief_report, render_html
 from station_app.runtime.control import receiver_inbox
 from station_app.runtime.session import SessionSettings, StationSession
 
@@ -50,6 +51,10 @@ def test_changes_are_applied_recorded_stored_and_re_simulate_the_attempt(store_f
     assert [e.body for e in recorded if e.type == "session.control"] == seen
     with store_factory() as db:
         assert db.get(Attempt, debrief.attempt_id).metrics["changes"] == [wind, fault]
+    # The learner's debrief and the report say what the instructor changed, and when.
+    assert "  4.0 s 时教师注入故障 hoist_brake_slip" in debrief.lines("zh")
+    html = render_html(debrief_report([debrief], "report", "", "en"), "en")
+    assert "at 2.0 s the instructor set the wind to 9 m/s, gusts 2 m/s" in html
     # The stored params, seed and changes re-simulate the attempt exactly.
     again = run_attempt(
         crane, debrief.params, make_operator("autopilot:1.0", "crane"), debrief.seed, duration=12.0,
