@@ -190,11 +190,11 @@ class SessionTimeline:
         """When a comment was written, on the session clock (None before the first state)."""
         return None if self.origin is None else comment.t_wall - self.origin
 
-    def sway(self, t0: float, t1: float, step: int = 1) -> list[tuple[float, float]]:
-        """(t, sway °) of the states in [t0, t1], every `step`-th."""
+    def sway(self, t0: float, t1: float) -> list[tuple[float, float]]:
+        """(t, sway °) of the states in [t0, t1]."""
         lo, hi = bisect.bisect_left(self._state_t, t0), bisect.bisect_right(self._state_t, t1)
         out = []
-        for body in self._states[lo:hi:step]:
+        for body in self._states[lo:hi]:
             axes = body.get("axes", {})
             out.append(
                 (float(body["t"]), math.hypot(axes.get("sway_x_deg", 0.0), axes.get("sway_y_deg", 0.0)))

@@ -57,6 +57,7 @@ SESSIONS_REFRESH_MS = 3000  # live list and video permission re-asked (consent c
 SESSIONS_BACKOFF_MAX_MS = 30000
 STALE_AFTER_S = 2.0  # the staleness badge (§1.9) turns amber
 SWAY_WINDOW_S = 30.0
+CHART_POINTS = 150  # at most this many points drawn (a 30 s window of 20 Hz state is 600)
 
 
 @dataclass
@@ -469,7 +470,8 @@ class MentorWindow(QMainWindow):
             self.metric_labels[key][1].setText(value)
         if self.timeline is not None:
             t0 = float(state["t"]) - SWAY_WINDOW_S
-            series = self.timeline.sway(t0, float(state["t"]), step=5)
+            series = self.timeline.sway(t0, float(state["t"]))
+            series = series[:: max(1, len(series) // CHART_POINTS)]
             self.chart.plot(self.language.t("摆角 (°)", "Sway (°)"), {"sway": series})
 
     def _show_badge(self) -> None:
