@@ -65,15 +65,21 @@ class Wind:
 
     def level(self, t: float) -> tuple[float, float]:
         """(mean, gust amplitude) in force at `t`, m/s."""
-        _, mean, gust = self._levels[bisect.bisect_right(self._level_starts, t) - 1]
+        start, mean, gust = self._levels[-1]  # the usual question: now, after the last change
+        if t < start:
+            _, mean, gust = self._levels[bisect.bisect_right(self._level_starts, t) - 1]
         return mean, gust
 
     def speed(self, t: float) -> float:
         mean, amplitude = self.level(t)
-        # Drawn gusts never overlap each other: only the last one started can be blowing.
-        last = bisect.bisect_right(self._unit_starts, t)
-        drawn = self._unit[last - 1].speed(t) if last and amplitude else 0.0
-        return mean + amplitude * drawn + sum(g.speed(t) for g in self.extra)
+        speed = mean
+        if amplitude:
+            # Drawn gusts never overlap each other: only the last one started can be blowing.
+            last = bisect.bisect_right(self._unit_starts, t)
+            speed += amplitude * self._unit[last - 1].speed(t) if last else 0.0
+        for gust in self.extra:
+            speed += gust.speed(t)
+        return speed
 
     def velocity(self, t: float) -> tuple[float, float]:
         s = self.speed(t)
