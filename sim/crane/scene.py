@@ -6,6 +6,12 @@ default motors would hold the swing), a prismatic rope joint whose position is t
 link of variable length), the hook block and the payload with their real mass and inertia. Wind drag is
 re-applied before every physics step (pybullet clears external forces after each step). The course
 objects and the floor collide with the hook and the load; the people zone and the target are floor areas.
+
+The task chain only moves forward, and landing is debounced: a load that bounces or rocks a corner off
+the floor after touchdown is still landed (only hoisting it off is a re-lift), so the coach's step-order
+checker sees each step once. An instructor may change the wind or inject a fault while the attempt runs
+(`set_wind`, `inject_fault`); each change is kept with its sim time in `changes`, so params + seed +
+changes re-simulate the attempt (`sim.runner.run_attempt(changes=...)`).
 """
 
 from __future__ import annotations
