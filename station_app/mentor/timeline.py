@@ -28,6 +28,7 @@ from vision.posestream import PoseFrame
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)  # §1.9: playback speed 0.25–4×
 LIVE_KEEP_S = 300.0  # a live session's scrubbable ring: five minutes
+COACH_TYPES = ("coach.cue", "coach.end")  # event types of the coach (station_app.runtime.session)
 
 
 @dataclass
@@ -91,12 +92,12 @@ class SessionTimeline:
             elif kind is Kind.POSE:
                 frame = PoseFrame.from_json(body)
                 _insert(self._pose_t, self._poses, frame.t, frame)
-            elif kind is Kind.EVENTS:
+            elif kind is Kind.EVENTS and envelope.type in COACH_TYPES:
                 self._event(envelope)
-            elif kind is Kind.COMMENT:
+            elif kind is Kind.COMMENT and envelope.type == "comment":
                 self._comment(envelope)
             else:
-                return False
+                return False  # e.g. session.start/end, instructor control requests: not drawn here
         except (KeyError, TypeError, ValueError):
             self.skipped += 1
             return False

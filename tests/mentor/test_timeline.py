@@ -54,14 +54,22 @@ def test_states_cues_and_comments_on_the_session_clock() -> None:
 def test_bad_bodies_are_counted_not_raised() -> None:
     timeline = SessionTimeline("st01", "s1")
     timeline.add(Kind.STATE, _state(0.0, 0))
-    for kind, body in (
-        (Kind.STATE, {"no": "t"}),
-        (Kind.POSE, {"t": 1.0, "image": [[0, 0]]}),
-        (Kind.EVENTS, {"rule_id": "x"}),
-        (Kind.COMMENT, {"author": "a", "role": "r", "text": 5}),
+    for kind, type, body in (
+        (Kind.STATE, "state", {"no": "t"}),
+        (Kind.POSE, "pose", {"t": 1.0, "image": [[0, 0]]}),
+        (Kind.EVENTS, "coach.cue", {"rule_id": "x"}),
+        (Kind.COMMENT, "comment", {"author": "a", "role": "r", "text": 5}),
     ):
-        assert not timeline.add(kind, _env(kind.value, 1.0, body, 9))
+        assert not timeline.add(kind, _env(kind.value, 1.0, body, 9, type=type))
     assert timeline.skipped == 4
+    start = _env("events", 0.0, {"scenario": "crane.bridge_lift"}, 10, type="session.start")
+    control = _env(
+        "comment", 1.0, {"action": "set_wind", "author": "user:2", "role": "instructor"}, 11, type="control"
+    )
+    assert not timeline.add(Kind.EVENTS, start) and not timeline.add(Kind.COMMENT, control)
+    assert (
+        timeline.skipped == 4 and not timeline.cues and not timeline.comments
+    )  # other messages, not bad ones
 
 
 def test_a_live_ring_keeps_the_last_minutes_only() -> None:
