@@ -4,10 +4,10 @@ The instructor console asks the lab server (request op `control`, see `station_a
 the server checks that this instructor may control the session and passes the request on to the station
 on the session's comment topic as an envelope of type `control` (body: `action`, then `fault`, or
 `wind_mps` and optionally `gust_mps`; plus the pseudonymous `author` and `role` it adds to comments).
-The station reads that topic through its link (`StationLink.comments`, or any callable returning
-messages) and the runtime applies each request at its next control step. Whatever arrives is checked
-again by the scene against the scenario spec; a request that does not fit is answered with a refused
-`session.control` event, never an exception in the station's loop.
+The station reads that topic through its link (`StationLink.comments`: any callable returning the
+messages that arrived) and the runtime applies each request at its next control step. Whatever
+arrives is checked again by the scene against the scenario spec; a request that does not fit is
+answered with a refused `session.control` event, never an exception in the station's loop.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from lab.bus.sockets import Message, Receiver
+from lab.bus.sockets import Message
 from lab.bus.text import Text
 
 CONTROL_TYPE = "control"  # envelope type of an instructor's request on a session's comment topic
@@ -24,18 +24,6 @@ CHANGE_FIELDS = ("action", "fault", "wind_mps", "gust_mps")
 MAX_TEXT = 64  # ids and names that travel are short (lab.bus.topics); longer strings are cut
 
 Inbox = Callable[[], Iterable[Message]]
-
-
-def receiver_inbox(receiver: Receiver) -> Inbox:
-    """An inbox over a bus receiver subscribed to the station's comment topics: what has arrived, no wait."""
-
-    def take() -> list[Message]:
-        messages = []
-        while (message := receiver.recv(timeout_ms=0)) is not None:
-            messages.append(message)
-        return messages
-
-    return take
 
 
 def requested_change(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 import zmq
 
+from lab.bus.envelope import Envelope
 from lab.bus.sockets import Publisher, Receiver
+from lab.bus.station_link import LabEndpoints, StationLink
 from lab.bus.text import UserError
-from lab.bus.topics import Kind, Topic
+from lab.bus.topics import Kind, Topic, frame, station_zap_id, view_prefix
 from lab.recording.mcap_io import read_recording
 from lab.store.models import Attempt
 from sim.runner import make_operator, run_attempt
 from station_app.report import debrief_report, render_html
-from station_app.runtime.control import receiver_inbox
 from station_app.runtime.session import SessionSettings, StationSession
 
 
@@ -64,29 +65,40 @@ def test_changes_are_applied_recorded_stored_and_re_simulate_the_attempt(store_f
 
 
 def test_instructor_requests_over_the_bus_reach_the_running_session(sqlite_factory, crane, tmp_path):
+    """The lab server passes a request on as a `control` envelope on the session's comment topic, to the
+    station's prefix; the station's StationLink receives it and the runtime applies it."""
     context = zmq.Context()
-    relay = Publisher(context, "tcp://127.0.0.1:*", [Kind.COMMENT], bind=True)  # the lab server's side
-    station_in = Receiver(context, relay.endpoint, [b"comment/st01/"], [Kind.COMMENT])
+    relay_out = Publisher(context, "tcp://127.0.0.1:*", [Kind.COMMENT], bind=True)  # the relay's viewer side
+    relay_in = context.socket(zmq.XSUB)  # where station publishers connect
+    relay_in.linger = 0
+    port = relay_in.bind_to_random_port("tcp://127.0.0.1")
+    link = StationLink(
+        context, "st01", LabEndpoints(f"tcp://127.0.0.1:{port}", relay_out.endpoint), curve=None
+    )
     station_out = Publisher(context, "tcp://127.0.0.1:*", bind=True)
     viewer = Receiver(context, station_out.endpoint, [b"events/st01/"], [Kind.EVENTS])
+    prefix = view_prefix(station_zap_id("st01"))
+    seqs = iter(range(100, 200))
+
+    def to_station(session: str, type: str, body: dict) -> None:
+        envelope = Envelope(type=type, station="st01", session=session, seq=next(seqs), body=body)
+        relay_out.send_frame(prefix + frame(Topic(Kind.COMMENT, "st01", session), envelope.encode()))
+
     got: dict[str, list] = {"control": [], "comment": []}
     try:
-        session = _session(
-            sqlite_factory, crane, tmp_path, publisher=station_out, inbox=receiver_inbox(station_in)
-        )
+        assert relay_out.socket.poll(10000, zmq.POLLIN)  # the station subscribes under its own prefix
+        assert relay_out.socket.recv() == b"\x01" + prefix + b"comment/st01/"
+        session = _session(sqlite_factory, crane, tmp_path, publisher=station_out, inbox=link.comments)
         session.listeners.append(lambda kind, p: got[kind].append(p) if kind in got else None)
         sid = session.prepare().session_id
-        topic = Topic(Kind.COMMENT, "st01", sid)
-        _wait(lambda: relay.wanted(topic) and station_out.wanted(Topic(Kind.EVENTS, "st01", sid)))
+        _wait(lambda: station_out.wanted(Topic(Kind.EVENTS, "st01", sid)))
         session.start()
         by = {"author": "user:7", "role": "instructor"}
-        relay.send(topic, {"action": "inject_fault", "fault": "drive_lag", **by}, type="control")
-        relay.send(topic, {"text": "watch the sway", **by}, type="comment")
-        relay.send(
-            Topic(Kind.COMMENT, "st01", "other"), {"action": "set_wind", "wind_mps": 1.0}, type="control"
-        )
-        relay.send(topic, {"action": "set_wind", "wind_mps": 99.0, **by}, type="control")  # out of range
-        relay.send(topic, {"action": "set_wind", "wind_mps": 6.0, **by}, type="control")
+        to_station(sid, "control", {"action": "inject_fault", "fault": "drive_lag", **by})
+        to_station(sid, "comment", {"text": "watch the sway", **by})
+        to_station("other", "control", {"action": "set_wind", "wind_mps": 1.0, **by})  # not this session
+        to_station(sid, "control", {"action": "set_wind", "wind_mps": 99.0, **by})  # out of range
+        to_station(sid, "control", {"action": "set_wind", "wind_mps": 6.0, **by})
         deadline = time.monotonic() + 20
         while len(got["control"]) < 3 and time.monotonic() < deadline:
             session.step()
@@ -96,7 +108,8 @@ def test_instructor_requests_over_the_bus_reach_the_running_session(sqlite_facto
         while (message := viewer.recv(timeout_ms=500)) is not None:
             live += [message.envelope] if message.envelope.type == "session.control" else []
     finally:
-        for part in (station_in, viewer, relay, station_out):
+        link.close()
+        for part in (viewer, relay_out, station_out, relay_in):
             part.close()
         context.term()
     assert [(e["action"], e["accepted"]) for e in got["control"]] == [
@@ -104,7 +117,7 @@ def test_instructor_requests_over_the_bus_reach_the_running_session(sqlite_facto
         ("set_wind", False),
         ("set_wind", True),
     ]
-    assert got["control"][0]["request_seq"] == 0 and got["control"][0]["author"] == "user:7"
+    assert got["control"][0]["request_seq"] == 100 and got["control"][0]["author"] == "user:7"
     assert "wind_mps" in got["control"][1]["error"]["en"]
     assert [m.envelope.body["text"] for m in got["comment"]] == ["watch the sway"]
     assert [c["action"] for c in debrief.result["changes"]] == ["inject_fault", "set_wind"]
