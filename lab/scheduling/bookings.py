@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from lab.bus.text import Text, UserError
@@ -37,6 +37,8 @@ from lab.store.models import (
 )
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=15)
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL SQLSTATE
+DEADLOCK_RETRIES = 2
 
 
 class ConflictError(UserError):
@@ -129,8 +131,11 @@ def conflict_for(
 ) -> ConflictError | None:
     """The error naming the first booking that holds [start, end) on `equipment`, if any."""
     other = session.scalars(_overlapping(equipment.id, start, end).limit(1)).first()
-    if other is None:
-        return None
+    return None if other is None else _held_by(session, equipment, other, tz)
+
+
+def _held_by(session: Session, equipment: Equipment, other: Booking, tz: ZoneInfo) -> ConflictError:
+    """ "station 3 is booked 14:00–15:30 by class 2A (2026-11-24)"."""
     who = holder_text(other, session)
     span = local_span(other.starts_at, other.ends_at, tz)
     day = f"{other.starts_at.astimezone(tz):%Y-%m-%d}"
@@ -183,17 +188,21 @@ def book(
     LibreBooking's AdminExcludedRule does; status, blackouts and overlaps still apply.
     """
     rules = rules_of(equipment)
-    conflict = conflict_for(session, equipment, starts_at, ends_at, tz)
-    if conflict is not None:
-        raise conflict
-    buffer = rules.buffer
+    # One read for overlaps and buffer neighbours: two reads could disagree when another writer
+    # commits in between (READ COMMITTED), turning a conflict into a wrong "buffer" refusal.
+    nearby = list(
+        session.scalars(_overlapping(equipment.id, starts_at - rules.buffer, ends_at + rules.buffer))
+    )
+    for other in nearby:
+        if other.starts_at < ends_at and starts_at < other.ends_at:
+            raise _held_by(session, equipment, other, tz)
     neighbours = [
         Busy(
             b.starts_at,
             b.ends_at,
             Text(f"已被{holder_text(b, session).zh}预约", f"booked by {holder_text(b, session).en}"),
         )
-        for b in session.scalars(_overlapping(equipment.id, starts_at - buffer, ends_at + buffer))
+        for b in nearby
     ]
     blackouts = [
         Busy(b.starts_at, b.ends_at, Text(f"维护中（{b.reason}）", f"under maintenance ({b.reason})"))
@@ -219,31 +228,41 @@ def book(
         check_request(starts_at, ends_at, policy, replace(context, now=starts_at))
     else:
         check_request(starts_at, ends_at, rules, context)
-    booking = Booking(
-        equipment_id=equipment.id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status=BookingStatus.PENDING
-        if rules.requires_approval and not admin_override
-        else BookingStatus.CONFIRMED,
-        class_id=parties.school_class.id if parties.school_class else None,
-        learner_id=parties.learner.id if parties.learner else None,
-        instructor_id=parties.instructor.id if parties.instructor else None,
-        booked_by_id=parties.booked_by.id if parties.booked_by else None,
-        recurrence_id=recurrence_id,
-        note=note,
+    status = (
+        BookingStatus.PENDING if rules.requires_approval and not admin_override else BookingStatus.CONFIRMED
     )
-    try:
-        with session.begin_nested():
-            session.add(booking)
-            session.flush()
-    except IntegrityError:
-        # A concurrent writer committed an overlapping booking after our check: the database refused.
-        raise conflict_for(session, equipment, starts_at, ends_at, tz) or ConflictError(
-            f"{equipment.name} 在 {local_span(starts_at, ends_at, tz)} 已被预约",
-            f"{equipment.name} is already booked {local_span(starts_at, ends_at, tz)}",
-        ) from None
-    return booking
+    deadlocks = 0
+    while True:
+        booking = Booking(
+            equipment_id=equipment.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=status,
+            class_id=parties.school_class.id if parties.school_class else None,
+            learner_id=parties.learner.id if parties.learner else None,
+            instructor_id=parties.instructor.id if parties.instructor else None,
+            booked_by_id=parties.booked_by.id if parties.booked_by else None,
+            recurrence_id=recurrence_id,
+            note=note,
+        )
+        try:
+            with session.begin_nested():
+                session.add(booking)
+                session.flush()
+            return booking
+        except IntegrityError:
+            # A concurrent writer committed an overlapping booking after our check: the database refused.
+            raise conflict_for(session, equipment, starts_at, ends_at, tz) or ConflictError(
+                f"{equipment.name} 在 {local_span(starts_at, ends_at, tz)} 已被预约",
+                f"{equipment.name} is already booked {local_span(starts_at, ends_at, tz)}",
+            ) from None
+        except OperationalError as error:
+            # Two uncommitted overlapping inserts can wait on each other; PostgreSQL then aborts one
+            # with "deadlock detected" instead of the exclusion violation (pgsql-hackers, 2015-01,
+            # Geoghegan/Linnakangas). Trying again waits for the other writer and gets the real answer.
+            deadlocks += 1
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or deadlocks > DEADLOCK_RETRIES:
+                raise
 
 
 @dataclass

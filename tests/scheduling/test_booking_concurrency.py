@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW, TZ, Lab, local
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lab.scheduling.bookings import ConflictError, book, resolve_parties
 from lab.scheduling.registry import get_equipment
@@ -57,6 +57,11 @@ def _contend(url: str, who: tuple[str, str], raw: bool, barrier, results) -> Non
             results.put((day, who[1], lost.message("en")))
         except IntegrityError:
             results.put((day, who[1], "refused by the database"))
+        except OperationalError as error:  # PostgreSQL may abort one of two waiting inserters instead
+            deadlock = getattr(error.orig, "sqlstate", None) == "40P01"
+            results.put((day, who[1], "refused by the database" if deadlock else f"unexpected: {error}"))
+        except Exception as error:  # reported, not raised: a dead worker would only break the barrier
+            results.put((day, who[1], f"unexpected {type(error).__name__}: {error}"))
     engine.dispose()
 
 
