@@ -132,6 +132,23 @@ def decide(principal: Principal, requested: bytes, facts: AccessFacts, now: date
     return _from_matrix(decide_topic(actor, sub.kind, session.subject, now))
 
 
+def next_change(facts: AccessFacts, now: datetime) -> datetime | None:
+    """The first moment after `now` at which a decision over `facts` can change with time alone.
+
+    Time enters the matrix only through invitation windows (`Invitation.in_force`: valid_from,
+    valid_until, revoked_at); consents and sessions change only as new facts. So a relay may keep
+    its decisions until the facts change or this moment passes.
+    """
+    moments = (
+        moment
+        for session in facts.sessions.values()
+        for invitation in session.subject.invitations
+        for moment in (invitation.valid_from, invitation.valid_until, invitation.revoked_at)
+        if moment is not None and moment > now
+    )
+    return min(moments, default=None)
+
+
 def may_comment(principal: Principal, session: SessionFacts, now: datetime) -> Decision:
     """Writing a comment on a session is EDIT on its comments in the matrix (mentors invited, instructors)."""
     actor = principal.actor

@@ -8,10 +8,12 @@ authenticator is running before any bind (§1.8.4).
 
 Authorisation: the XPUBs are XPUB_MANUAL. A viewer may only subscribe under its own prefix
 `@<ZAP User-Id>/`, and the relay forwards each station frame to a user by prefixing it with that
-user's prefix — only for topics `policy.decide` allows NOW. Every `refresh_s` the relay reloads the
-facts (invitations, consents, sessions) and re-decides every subscription, so an expired or
-withdrawn invitation or a withdrawn video consent stops that user's stream without touching anyone
-else's. Upstream, the relay pulls video of a session only while an authorised viewer watches it,
+user's prefix — only for topics `policy.decide` allows NOW. Every `refresh_s` the relay looks at the
+facts (invitations, consents, sessions, accounts) reloaded off its thread, and re-decides every
+subscription when they changed or an invitation window opened or closed (`policy.next_change`), so an
+expired or withdrawn invitation or a withdrawn video consent stops that user's stream without
+touching anyone else's. Between changes the decisions are cached: re-deciding hundreds of
+subscriptions on every refresh stalled forwarding for tens of milliseconds twice a second. Upstream, the relay pulls video of a session only while an authorised viewer watches it,
 which is what a station's `Publisher.wanted()` (its "live to mentor" indicator) sees.
 
 Join snapshots: the relay keeps the last message of every non-video topic and sends it to a user
@@ -31,13 +33,21 @@ from datetime import UTC, datetime
 
 import zmq
 
-from lab.bus.envelope import BadMessage, decode
+from lab.bus.envelope import BadMessage, check
 from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import DEFAULT_LINK, LIVE_KINDS, LinkSettings, queue_limit
 from lab.bus.topics import SEPARATOR, BadTopic, Kind, split_frame
 from lab.server.access import AccessSource
 from lab.server.audit import LiveAudit, view_action
-from lab.server.policy import AccessFacts, Principal, decide, may_publish, parse_subscription
+from lab.server.policy import (
+    AccessFacts,
+    Principal,
+    decide,
+    may_publish,
+    next_change,
+    parse_subscription,
+)
+from lab.server.timing import RelayTiming
 
 log = logging.getLogger("lab.server.relay")
 
@@ -74,9 +84,11 @@ class Relay:
         streams: int = 30,
         link: LinkSettings = DEFAULT_LINK,
         clock: Callable[[], datetime] = utc_now,
+        timing: RelayTiming | None = None,
     ) -> None:
         self.ctx, self.access, self.record_endpoint, self.audit = ctx, access, record_endpoint, audit
         self.refresh_s, self.streams, self.link, self.clock = refresh_s, streams, link, clock
+        self.timing = timing  # opt-in measurement of the relay's own share of the latency
         self._server = CurveServer(keys)
         self._requested_endpoints = endpoints
         self.endpoints = endpoints  # the bound addresses once started (resolves "*" ports)
@@ -86,6 +98,8 @@ class Relay:
         self._counts: dict[str, Counter[str]] = {
             k: Counter() for k in ("received", "forwarded", "dropped", "refused")
         }
+        self._received, self._forwarded = self._counts["received"], self._counts["forwarded"]
+        self._decisions = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -99,6 +113,7 @@ class Relay:
         self._last: dict[bytes, bytes] = {}  # topic prefix -> last frame (join snapshots)
         self._principals: dict[str, Principal | None] = {}
         self._facts = AccessFacts()
+        self._next_change: datetime | None = None  # when a decision may change with time alone
         # facts and principals are loaded off the relay thread, so store queries never delay forwarding
         self._loaded: tuple[AccessFacts, dict[str, Principal | None]] | None = None
         self._applied: tuple[AccessFacts, dict[str, Principal | None]] | None = None
@@ -213,24 +228,33 @@ class Relay:
 
     # -- station side -----------------------------------------------------------------------
     def _on_upstream(self, message: zmq.Frame) -> None:
+        received = time.monotonic() if self.timing is not None else 0.0
         principal = self._principal(_user_id(message))
-        self._forward(message.bytes, principal=principal)
+        sent = self._forward(message.bytes, principal=principal)
+        if self.timing is not None and sent is not None:
+            self.timing.add(sent, received, time.monotonic())
 
-    def _forward(self, data: bytes, principal: Principal | None = None, trusted: bool = False) -> None:
+    def _forward(
+        self, data: bytes, principal: Principal | None = None, trusted: bool = False
+    ) -> float | None:
+        """Validate one frame and send it to every user granted its topic; returns the envelope's
+        send time (t_mono) if it was accepted. The hot path: one msgpack parse in C (which also
+        refuses pixels outside video), cached topic parsing, no Envelope object, dict lookups."""
         try:
             topic, payload = split_frame(data)
-            envelope = decode(payload, allow_binary=topic.kind is Kind.VIDEO)  # pixels on video only
+            kind = topic.kind
+            fields = check(payload, allow_binary=kind is Kind.VIDEO)  # pixels on video only
         except BadTopic:
             return self._drop("topic")
         except BadMessage as exc:
             return self._drop("pixels_outside_video" if exc.reason == "binary" else exc.reason)
         if not trusted and (principal is None or not may_publish(principal, topic)):
             return self._drop("not_this_station")
-        if (envelope.station, envelope.session) != (topic.station, topic.session):
+        if fields["station"] != topic.station or fields["session"] != topic.session:
             return self._drop("topic")
-        self._counts["received"][topic.kind.value] += 1
+        self._received[kind] += 1
         wire = data[: len(data) - len(payload)]  # == topic.prefix, without rebuilding it
-        video = topic.kind is Kind.VIDEO
+        video = kind is Kind.VIDEO
         if not video:
             self._last[wire] = data
             if self._record is not None:
@@ -238,16 +262,18 @@ class Relay:
                     self._record.send(data, zmq.NOBLOCK)
                 except zmq.Again:
                     self._counts["dropped"]["not_recorded"] += 1
-        sock = self._xvideo if video else self._xpub
-        sent = 0
-        for view in self._exact.get(wire, ()):
-            sock.send(view + data, zmq.NOBLOCK)
-            sent += 1
+        send = (self._xvideo if video else self._xpub).send
+        views = self._exact.get(wire, ())
+        for view in views:
+            send(view + data, zmq.NOBLOCK)
+        sent = len(views)
         for prefix, view in self._partial:
             if wire.startswith(prefix):
-                sock.send(view + data, zmq.NOBLOCK)
+                send(view + data, zmq.NOBLOCK)
                 sent += 1
-        self._counts["forwarded"][topic.kind.value] += sent
+        if sent:
+            self._forwarded[kind] += sent
+        return fields["t_mono"]
 
     def _drop(self, reason: str) -> None:
         if self._counts["dropped"][reason] == 0:
@@ -277,6 +303,7 @@ class Relay:
                 self._revoke(key)
 
     def _evaluate(self, key: tuple[bool, bytes]) -> bool:
+        self._decisions += 1
         video, requested = key
         zap_id = requested[1 : requested.index(b"/")].decode()
         principal = self._principal(zap_id)
@@ -347,11 +374,14 @@ class Relay:
             self._partial.remove((wire, view))
 
     def _load(self) -> None:
-        """Read facts and every known principal from the access source (loader thread)."""
+        """Read facts and every known principal from the access source (loader thread); hand them
+        to the relay thread only when they differ from the last ones (it re-decides on each)."""
         with self._known_lock:
             known = tuple(self._known)
         facts = self.access.facts(self.clock())
-        self._loaded = (facts, {zap_id: self.access.principal(zap_id) for zap_id in known})
+        loaded = (facts, {zap_id: self.access.principal(zap_id) for zap_id in known})
+        if loaded != self._loaded:
+            self._loaded = loaded
 
     def _load_forever(self) -> None:
         while not self._stop.wait(self.refresh_s):
@@ -361,23 +391,31 @@ class Relay:
                 log.exception("relay: loading access facts failed; keeping the previous ones")
 
     def _refresh(self) -> None:
-        """Apply the latest loaded facts, re-decide every subscription, publish a stats copy."""
-        loaded = self._loaded
-        if loaded is not None and loaded is not self._applied:
+        """Apply newly loaded facts; re-decide every subscription if they changed or a decision may
+        have changed with time (an invitation window opened or closed); publish a stats copy."""
+        loaded, now = self._loaded, self.clock()
+        changed = loaded is not None and loaded is not self._applied
+        if changed:
             self._applied = loaded
             self._facts = loaded[0]
             self._principals.update(loaded[1])
-        for key in list(self._requests):
-            if self._evaluate(key):
-                if key not in self._granted:
-                    self._grant(key)
-            else:
-                self._revoke(key)
+        if changed or (self._next_change is not None and now >= self._next_change):
+            self._next_change = next_change(self._facts, now)
+            for key in list(self._requests):
+                if self._evaluate(key):
+                    if key not in self._granted:
+                        self._grant(key)
+                else:
+                    self._revoke(key)
         self._publish_stats()
 
     def _publish_stats(self) -> None:
-        stats = {name: dict(counter) for name, counter in self._counts.items()}
-        stats["grants"] = {"current": len(self._granted), "requested": len(self._requests)}
+        stats = {name: {str(k): n for k, n in counter.items()} for name, counter in self._counts.items()}
+        stats["grants"] = {
+            "current": len(self._granted),
+            "requested": len(self._requests),
+            "decisions": self._decisions,
+        }
         self.stats = stats
 
     def _principal(self, zap_id: str | None) -> Principal | None:

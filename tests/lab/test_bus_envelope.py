@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.bus.envelope import SCHEMA_VERSION, BadMessage, Envelope, decode
+from lab.bus.envelope import SCHEMA_VERSION, BadMessage, Envelope, check, decode
 from lab.bus.text import UserError
 from lab.bus.topics import BadTopic, Kind, Topic, frame, split_frame
 
@@ -110,3 +110,17 @@ def test_binary_can_be_refused_where_pixels_do_not_belong():
     with pytest.raises(BadMessage) as caught:
         decode(b"\xc1", allow_binary=False)
     assert caught.value.reason == "garbled"
+
+
+def test_check_validates_like_decode_without_building_the_envelope():
+    envelope = Envelope(type="pose", station="st01", session="s1", seq=3, body={"image": [[0.1, 0.2]]})
+    assert check(envelope.encode(), allow_binary=False) == envelope.as_dict()
+    pixels = Envelope(type="pose", station="st01", session="s1", seq=0, body={"thumb": b"\x89PNG"})
+    for data, reason in (
+        (pixels.encode(), "binary"),
+        (b"\xc1", "garbled"),
+        (msgpack.packb({**envelope.as_dict(), "v": 2}), "version"),
+    ):
+        with pytest.raises(BadMessage) as caught:
+            check(data, allow_binary=False)
+        assert caught.value.reason == reason

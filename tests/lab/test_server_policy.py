@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lab.auth.permissions import Invitation, Subject
 from lab.bus.topics import Kind, Topic
@@ -16,6 +18,7 @@ from lab.server.policy import (
     decide,
     may_comment,
     may_publish,
+    next_change,
     parse_subscription,
 )
 
@@ -150,3 +153,44 @@ def test_only_a_station_publishes_under_its_own_id():
     assert not may_publish(
         STATION, Topic(Kind.COMMENT, "st01", "s1")
     )  # comments come from the request endpoint
+
+
+def test_next_change_is_the_first_invitation_boundary_after_now():
+    later = Invitation(2, NOW + 2 * HOUR, NOW + 3 * HOUR, session_id="s1")
+    revoked = replace(INVITE, revoked_at=NOW + timedelta(minutes=5))
+    assert next_change(facts(replace(SUBJECT, invitations=(INVITE, later))), NOW) == NOW + HOUR
+    assert next_change(facts(replace(SUBJECT, invitations=(revoked,))), NOW) == NOW + timedelta(minutes=5)
+    assert next_change(facts(replace(SUBJECT, invitations=(INVITE,))), NOW + HOUR) is None
+    assert next_change(AccessFacts(), NOW) is None
+
+
+MINUTES = st.sampled_from(range(-60, 61, 15)).map(lambda m: NOW + timedelta(minutes=m))
+INVITATIONS = st.builds(
+    lambda start, length, **fields: Invitation(valid_from=start, valid_until=start + length, **fields),
+    start=MINUTES,
+    length=st.sampled_from([timedelta(minutes=m) for m in (15, 30, 60)]),
+    mentor_id=st.just(MENTOR.user_id),
+    session_id=st.just("s1"),
+    may_view_video=st.booleans(),
+    revoked_at=st.none() | MINUTES,
+)
+
+
+@settings(max_examples=300)
+@given(
+    invitations=st.lists(INVITATIONS, min_size=1, max_size=2),
+    consent=st.booleans(),
+    kind=st.sampled_from([Kind.POSE, Kind.VIDEO]),
+    now=MINUTES,
+)
+def test_no_decision_changes_before_next_change(invitations, consent, kind, now):
+    """What lets the relay cache its decisions between fact changes: time alone changes none
+    before `next_change` (invited mentors: the only time-dependent rights)."""
+    world = facts(replace(SUBJECT, invitations=tuple(invitations), live_video_consent=consent))
+    until = next_change(world, now) or now + 4 * HOUR
+    step = timedelta(minutes=5)
+    moments = [now + k * step for k in range((until - now) // step + 1) if now + k * step < until]
+    moments.append(until - timedelta(microseconds=1))
+    requested = sub(MENTOR, kind)
+    expected = bool(decide(MENTOR, requested, world, now))
+    assert all(bool(decide(MENTOR, requested, world, moment)) == expected for moment in moments)

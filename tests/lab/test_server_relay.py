@@ -25,6 +25,7 @@ from lab.server.access import StaticAccess
 from lab.server.policy import AccessFacts, Principal, SessionFacts
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.requests import RequestServer
+from lab.server.timing import RelayTiming
 
 ANY = "tcp://127.0.0.1:*"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -284,6 +285,51 @@ def test_withdrawing_video_consent_stops_video_within_2_seconds(lab):
     late = [m for m in _collect(video, 3.0) if m.envelope.t_wall > withdrawn_at + 2.0]
     assert late == []
     assert not lab.station.video_wanted  # indicator off: the relay stopped pulling video
+
+
+def test_an_invitation_starts_the_stream_when_its_window_opens(lab):
+    opens = T0 + timedelta(minutes=30)
+    lab.set_facts(invitation=replace(lab.invitation, valid_from=opens))
+    time.sleep(0.3)
+    alice = lab.viewer("alice", [POSE])
+    assert _collect(alice, 1.0) == []
+    lab.clock.now = opens  # no new facts: time alone opens the window, and the cached refusal goes
+    assert _first(alice) is not None
+
+
+def _settled_decisions(relay: Relay) -> int:
+    """The relay's decision count once it has stopped moving (new peers are decided once)."""
+    count = relay.stats["grants"]["decisions"]
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        latest = relay.stats["grants"]["decisions"]
+        if latest == count:
+            return count
+        count = latest
+    return count
+
+
+def test_decisions_are_cached_until_facts_change(lab):
+    alice = lab.viewer("alice", [POSE, STATE])
+    assert _first(alice) is not None
+    before = _settled_decisions(lab.relay)
+    time.sleep(1.0)  # ten refreshes with nothing new: nothing is decided again
+    assert lab.relay.stats["grants"]["decisions"] == before
+    lab.set_facts(consent=False)  # any change: every subscription is decided again
+    assert _eventually(lambda: lab.relay.stats["grants"]["decisions"] >= before + 2)
+    assert _first(alice) is not None  # keypoints do not need the video consent
+
+
+def test_relay_timing_splits_its_own_time_from_the_wait_before_it(lab):
+    lab.relay.timing = RelayTiming()
+    alice = lab.viewer("alice", [POSE])
+    assert _first(alice) is not None
+    summary = lab.relay.timing.summary()
+    assert summary["messages"] > 0
+    assert summary["upstream_ms"]["p50"] > 0.0
+    assert summary["processing_ms"]["p50"] > 0.0
+    assert summary["processing_ms"]["p50"] <= summary["processing_ms"]["max"]
 
 
 def test_video_needs_an_invitation_that_allows_it(lab):
