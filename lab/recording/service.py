@@ -22,6 +22,8 @@ from lab.bus.envelope import BadMessage, decode
 from lab.bus.topics import BadTopic, split_frame
 from lab.recording.recorder import Recorder
 
+RECORDER_NICENESS = 10
+
 
 class Flag(Protocol):
     """threading.Event or multiprocessing.Event."""
@@ -71,8 +73,9 @@ def serve_recordings(
 
 def _low_priority_recorder(endpoint: str, directory: str, stop: Flag, ready: Flag) -> None:
     """Recording is latency-insensitive (its queue absorbs seconds): under CPU contention the kernel
-    should run the relay and the viewers first, and the recorder catches up in idle time."""
-    os.nice(10)
+    should run the relay and the viewers first, and the recorder catches up in idle time. Niceness
+    at least RECORDER_NICENESS, also when the server itself runs at a higher priority."""
+    os.nice(max(0, RECORDER_NICENESS - os.getpriority(os.PRIO_PROCESS, 0)))
     serve_recordings(endpoint, directory, stop, ready)
 
 
