@@ -39,8 +39,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "onnx_model_dir": "",  # empty: the models shipped in the package (vision/models)
         "threads": 2,
         "smoothing": True,
-        "min_cutoff": 1.0,  # One Euro filter, see shared/reference/motion_comparison.md §3.3
-        "beta": 0.05,
+        "min_cutoff": 0.1,  # One Euro filter (motion_comparison.md §3.3), = vision.smoothing.MIN_CUTOFF
+        "beta": 20.0,  # tuned in benchmarks/results/vision_smoothing.md, = vision.smoothing.BETA
         "task_model": "",  # a MediaPipe PoseLandmarker .task file: use the Tasks API instead of mp.solutions
     },
     "bus": {

@@ -21,7 +21,7 @@ from hardware.cameras.sources import ImageFolderSource, iterate
 from vision.backends import PoseBackend, create_backend
 from vision.posestream import PoseFrame
 from vision.replay import replay_pose_stream
-from vision.smoothing import LandmarkSmoother
+from vision.smoothing import BETA, MIN_CUTOFF, LandmarkSmoother
 from vision.stats import RunStats
 
 GRAB_TIMEOUT_S = 0.5
@@ -29,7 +29,11 @@ GRAB_TIMEOUT_S = 0.5
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Plain values the front end reads from configuration (lower layers never read config)."""
+    """Plain values the front end reads from configuration (lower layers never read config).
+
+    The defaults serve callers without a configuration (tests, benchmarks, scripts); the smoothing
+    ones are vision.smoothing's measured values, which the configuration's defaults repeat.
+    """
 
     backend: str = "mediapipe"
     task_model: Path | None = None
@@ -37,8 +41,8 @@ class PipelineSettings:
     onnx_model_dir: Path | None = None
     threads: int = 2
     smoothing: bool = True
-    min_cutoff: float = 1.0
-    beta: float = 0.05
+    min_cutoff: float = MIN_CUTOFF
+    beta: float = BETA
 
 
 class PosePipeline:

@@ -19,6 +19,11 @@ VISIBILITY_ALPHA = 0.1  # MediaPipe's visibility low-pass, motion_comparison.md 
 DERIVATIVE_CUTOFF = 1.0  # Hz, the paper's d_cutoff
 MIN_VISIBILITY_WEIGHT = 0.1
 RESET_AFTER_S = 0.5  # a longer gap (person lost, camera stalled) starts the filter afresh
+# Pose-landmark defaults, measured by benchmarks/vision_smoothing.py (results/vision_smoothing.md): the
+# least jitter on a still pose that lags at most one frame at 30 fps on fast and slow moves. The
+# configuration's [vision] min_cutoff / beta defaults are these values (a test keeps them equal).
+MIN_CUTOFF = 0.1  # Hz
+BETA = 20.0  # per body size per second (speed is divided by the object's size)
 
 
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from vision.smoothing import LandmarkSmoother, OneEuroFilter
+from station_app.config import DEFAULTS
+from vision.pipeline import PipelineSettings
+from vision.smoothing import BETA, MIN_CUTOFF, LandmarkSmoother, OneEuroFilter
 
 FPS = 30.0
 
@@ -64,3 +67,28 @@ def test_visibility_is_low_passed() -> None:
     smoother(0.0, *_person(0.3, np.full(33, 1.0)))
     image, _ = smoother(1 / FPS, *_person(0.3, np.full(33, 0.0)))
     np.testing.assert_allclose(image[:, 3], 0.9)  # one step of alpha 0.1
+
+
+def test_the_configured_defaults_are_the_tuned_ones() -> None:
+    """One set of numbers: config, pipeline and smoothing agree (benchmarks/vision_smoothing.py)."""
+    assert (DEFAULTS["vision"]["min_cutoff"], DEFAULTS["vision"]["beta"]) == (MIN_CUTOFF, BETA)
+    assert (PipelineSettings().min_cutoff, PipelineSettings().beta) == (MIN_CUTOFF, BETA)
+
+
+def test_tuned_defaults_halve_model_like_jitter_on_a_still_point() -> None:
+    """Correlated noise like the real model's (AR(1), 0.4 % of body size): RMS error at most 0.6 x."""
+    rng = np.random.default_rng(3)
+    rho, noise, state = 0.6, np.zeros(300), 0.0
+    for i in range(len(noise)):
+        state = rho * state + rng.normal() * 0.004 * np.sqrt(1 - rho * rho)
+        noise[i] = state
+    out = _run(OneEuroFilter(MIN_CUTOFF, BETA), 0.5 + noise)
+    assert np.sqrt(np.mean((out[30:] - 0.5) ** 2)) < 0.6 * np.sqrt(np.mean(noise[30:] ** 2))
+
+
+@pytest.mark.parametrize("speed", [0.5, 2.0])  # body sizes per second: a steady reach, a swing
+def test_tuned_defaults_lag_less_than_a_frame_on_a_move(speed: float) -> None:
+    ramp = speed * np.arange(60) / FPS
+    out = _run(OneEuroFilter(MIN_CUTOFF, BETA), ramp)
+    lag_frames = (ramp[-1] - out[-1]) / speed * FPS
+    assert 0 <= lag_frames < 1.0
