@@ -32,7 +32,6 @@ from scenarios.spec import get_spec
 from sim.crane.scene import CONTROL_HZ
 from station_app.runtime.session import SessionSettings
 from station_app.runtime.trainee import demo_trainee
-from station_app.station.snapshots import current_snapshot
 from station_app.station.window import StationSetup, StationWindow
 from station_app.views.scene3d import SceneView
 
@@ -90,7 +89,7 @@ def main() -> dict:
         empty_fps = _repaint_rate(empty, REFERENCE_S)
         static = SceneView(scene.arena)
         static.resize(*size)
-        static.set_snapshot(current_snapshot(window.session))
+        static.set_snapshot(window.session.snapshot())
         static.show()
         app.processEvents()
         static_fps = _repaint_rate(static, REFERENCE_S)

@@ -26,6 +26,8 @@ from lab.bus.text import Text
 from lab.bus.topics import Kind
 from station_app.instructor import control
 from station_app.instructor.common import ConsoleContext
+from station_app.runtime.control import EVENT_TYPE
+from station_app.views.changes import change_text
 from station_app.views.cue_banner import CueBanner
 
 POLL_MS = 100
@@ -42,6 +44,7 @@ class StationCard(QFrame):
         self.setFrameShape(QFrame.Shape.Box)
         self.snapshot: dict[str, Any] | None = None
         self.cues: dict[str, dict[str, Any]] = {}  # live coach events by rule
+        self.last_change: dict[str, Any] | None = None  # the latest session.control event
         self.title = QLabel(f"<b>{station}</b> · {session}")
         self.state = QLabel()
         self.banner = CueBanner(ctx.language.lang)
@@ -68,14 +71,16 @@ class StationCard(QFrame):
         self.retranslate()
 
     def take(self, message: Message) -> None:
-        body = message.envelope.body
+        body, kind = message.envelope.body, message.envelope.type
         if message.topic.kind is Kind.STATE:
             self.snapshot = body
-        elif message.topic.kind is Kind.EVENTS and body.get("kind") != "cannot_judge":
-            if message.envelope.type == "coach.end":
+        elif kind in ("coach.cue", "coach.end") and body.get("kind") != "cannot_judge":
+            if kind == "coach.end":
                 self.cues.pop(body["rule_id"], None)
             else:
                 self.cues[body["rule_id"]] = body
+        elif kind == EVENT_TYPE:  # the station's answer to a live change (ours or another instructor's)
+            self.last_change = body
         self.show_state()
 
     def show_state(self) -> None:
@@ -94,6 +99,8 @@ class StationCard(QFrame):
                     f"step: {step.get(lang)}{done}   {s['t']:.1f} s   sway {sway:.1f}°   wind {wind:.1f} m/s",
                 )
             )
+        if self.last_change is not None:
+            self.state.setText(self.state.text() + "\n" + change_text(self.last_change).get(lang))
         cue = max(self.cues.values(), key=lambda c: c["detected_at"], default=None)
         if cue is None:
             self.banner.clear_cue()

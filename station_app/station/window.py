@@ -37,11 +37,12 @@ from scenarios.spec import Spec
 from sim.crane.scene import CONTROL_HZ
 from sim.operators.command import Command
 from station_app.runtime.coaching import SEVERITY_ORDER
+from station_app.runtime.control import Inbox
 from station_app.runtime.operators import operator_for
 from station_app.runtime.session import PoseFactory, SessionSettings, StationSession, Tick
 from station_app.station.camera import CameraFeed
 from station_app.station.debrief_view import DebriefView
-from station_app.station.snapshots import current_snapshot
+from station_app.views.changes import change_text
 from station_app.views.cue_banner import CueBanner
 from station_app.views.i18n import Language, LanguageSwitch
 from station_app.views.scene3d import SceneView
@@ -68,6 +69,7 @@ class StationSetup:
     publisher: Publisher | None = None
     gamepads: list[Gamepad] = field(default_factory=list)
     camera: CameraFeed | None = None  # pictures of the pose source, when it is a camera or video
+    inbox: Inbox | None = None  # instructor requests and comments from the lab server (StationLink.comments)
 
 
 class StationWindow(QMainWindow):
@@ -81,6 +83,7 @@ class StationWindow(QMainWindow):
         self.active_cues: dict[str, CoachEvent] = {}
         self.steps_per_tick = 1
         self._pictures_shown = 0
+        self._message: tuple[str, Any] | None = None  # the latest change or comment, re-shown on a switch
         self._build()
         self.control_timer = QTimer(self)
         self.control_timer.setInterval(round(1000 / CONTROL_HZ))
@@ -146,6 +149,8 @@ class StationWindow(QMainWindow):
         self.help = QLabel()
         self.status = QLabel()
         self.status.setStyleSheet("color: #b00;")
+        self.messages = QLabel()  # an instructor's live change or a mentor's comment, the latest one
+        self.messages.setStyleSheet("color: #1f5fa0; font-weight: bold;")
         for button in (self.start_button, self.stop_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         bottom = QHBoxLayout()
@@ -159,6 +164,7 @@ class StationWindow(QMainWindow):
         run.addWidget(self.banner)
         run.addLayout(middle, 1)
         run.addLayout(bottom)
+        run.addWidget(self.messages)
         run.addWidget(self.status)
         self.debrief_view = DebriefView(
             self.language, (spec.constants["runway_length_m"], spec.constants["span_m"])
@@ -205,6 +211,9 @@ class StationWindow(QMainWindow):
         self.skeleton.update()
         self._fill_checklist()
         self._show_stream()
+        self._show_metrics()
+        if self._message is not None:
+            self._on_session(*self._message)
         if self.session is not None and self.session.debrief is not None:
             self.debrief_view.show_debrief(self.session.debrief)
 
@@ -221,6 +230,8 @@ class StationWindow(QMainWindow):
             s.poses,
             s.settings,
             s.publisher,
+            [self._on_session],
+            s.inbox,
         )
         session.prepare()
         session.start()
@@ -229,11 +240,13 @@ class StationWindow(QMainWindow):
         self.banner.clear_cue()
         self.skeleton.set_alert(set())
         self.scene.camera = None
-        self.scene.set_snapshot(current_snapshot(session))
+        self.scene.set_snapshot(session.snapshot())
         self.pages.setCurrentIndex(0)
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status.clear()
+        self.messages.clear()
+        self._message = None
         self.metric_labels["predicted"][1].setText(f"{session.prepared.predicted_success:.0%}")
         self._fill_checklist()
         self._show_stream()
@@ -251,7 +264,8 @@ class StationWindow(QMainWindow):
             self._take(tick)
             if tick.done:
                 break
-        self.scene.set_snapshot(current_snapshot(session), smooth=True)
+        if self.last_tick is not None:
+            self.scene.set_snapshot(self.last_tick.snapshot, smooth=True)
         self._show_metrics()
         if session.done:
             self.finish_attempt()
@@ -277,6 +291,19 @@ class StationWindow(QMainWindow):
         self.stop_button.setEnabled(False)
         self.debrief_view.show_debrief(debrief)
         self.pages.setCurrentIndex(1)
+
+    def _on_session(self, kind: str, payload: Any) -> None:
+        """Messages from outside this station: an instructor's live change, a mentor's comment."""
+        if kind in ("control", "comment"):
+            self._message = (kind, payload)
+        if kind == "control":
+            self.messages.setText(change_text(payload).get(self.language.lang))
+            self.messages.setToolTip(
+                self.language.t("教师对本次练习的实时调整", "an instructor's live change to this attempt")
+            )
+        elif kind == "comment":
+            body = payload.envelope.body
+            self.messages.setText(f"💬 {body.get('text', '')}")
 
     def _take(self, tick: Tick) -> None:
         """Cues that started or ended this step drive the banner and the skeleton's alert colours."""

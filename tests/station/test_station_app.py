@@ -5,6 +5,7 @@ Screenshots go to tests/_artifacts/."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,9 @@ from PyQt6.QtCore import Qt
 from skimage import data
 from sqlalchemy import select
 
+from lab.bus.envelope import Envelope
+from lab.bus.sockets import Message
+from lab.bus.topics import Kind, Topic
 from lab.store.models import Attempt, Learner, SessionState, TrainingSession
 from scenarios.spec import get_spec
 from sim.operators.command import Command
@@ -220,3 +224,41 @@ def test_camera_view_draws_the_skeleton_over_the_picture(qtbot, lab_store, tmp_p
     with lab_store() as db:  # pictures are shown, never recorded: the recording has keypoints only
         recording = db.get(TrainingSession, window.session.prepared.session_id).recording_path
     assert recording is not None and not list(tmp_path.glob("*.jpg"))
+
+
+def test_instructor_changes_and_comments_reach_the_station(qtbot, lab_store, tmp_path: Path) -> None:
+    """What the lab server forwards on the session's comment topic (as StationLink.comments gives it):
+    the runtime applies an instructor's wind change, the station shows it and a mentor's comment."""
+    arrived: list[Message] = []
+
+    def inbox() -> list[Message]:
+        taken = list(arrived)
+        arrived.clear()
+        return taken
+
+    setup = StationSetup(
+        lab_store, CRANE, "L001", "autopilot", None, SessionSettings(recordings_dir=tmp_path), inbox=inbox
+    )
+    window = StationWindow(setup, "en")
+    qtbot.addWidget(window)
+    window.show()
+    window.start_attempt()
+    window.control_timer.stop()
+    session = window.session.prepared.session_id
+    topic = Topic(Kind.COMMENT, "station-01", session)
+    change = {"action": "set_wind", "wind_mps": 8.0, "author": "user:2", "role": "instructor"}
+    arrived.append(Message(topic, Envelope("control", "station-01", session, 1, change)))
+    window.tick()
+    assert window.messages.text().endswith("wind set to 8.0 m/s")
+    assert math.hypot(*window.last_tick.snapshot["wind_mps"]) >= 8.0 - 1e-6  # the scene blows harder
+    comment = {"author": "user:3", "role": "mentor", "text": "Slow down before the corner"}
+    arrived.append(Message(topic, Envelope("comment", "station-01", session, 2, comment)))
+    window.tick()
+    assert window.messages.text() == "💬 Slow down before the corner"
+    bad = {"action": "inject_fault", "fault": "no_such_fault", "author": "user:2", "role": "instructor"}
+    arrived.append(Message(topic, Envelope("control", "station-01", session, 3, bad)))
+    window.tick()  # refused by the scene: the station says so and runs on
+    assert "refused (fault no_such_fault injected)" in window.messages.text() and window.session.running
+    window.switch.setCurrentIndex(0)
+    screenshot(window, "station_change_zh.png")
+    window.close()
