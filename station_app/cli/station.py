@@ -37,6 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--key", metavar="FILE", help="this station's CURVE key (.key_secret) for a secured lab server"
     )
     p.add_argument("--server-key", metavar="FILE", help="the lab server's public CURVE key (.key)")
+    p.add_argument(
+        "--viewers",
+        metavar="ENDPOINT",
+        help="with --key: the lab server's viewer endpoint, where instructor changes and comments come from",
+    )
     p.add_argument("--gamepad", metavar="DEVICE", help="a joystick device (/dev/input/js0) or 'auto'")
     p.add_argument("--require-booking", action="store_true", help="refuse to run without a booking")
     p.add_argument("--recordings", metavar="DIR", help="where MCAP recordings go (default: data dir)")
@@ -72,7 +77,9 @@ def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
 
     from lab.bus.security import CurveClient, CurveKeys
     from lab.bus.sockets import Publisher
+    from lab.bus.station_link import LabEndpoints, StationLink
     from lab.bus.text import UserError
+    from lab.server.relay import RelayEndpoints
     from scenarios.spec import get_spec
     from station_app.admin.support import open_store
     from station_app.cli.session import _poses
@@ -96,11 +103,13 @@ def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
     )
     context = zmq.Context()
     sessions = open_store(ctx.db_url)
-    publisher = None
+    publisher = link = None
     try:
         if args.key:  # a secured lab server: CurveZMQ with this station's key
             curve = CurveClient(CurveKeys.load(args.key), CurveKeys.load(args.server_key).public)
             publisher = Publisher(context, args.publish, curve=curve)
+            viewers = args.viewers or RelayEndpoints().viewers
+            link = StationLink(context, args.station, LabEndpoints(args.publish, viewers), curve)
         elif args.publish:
             publisher = open_publisher(context, args.publish)
         camera = CameraFeed() if args.video else None
@@ -117,13 +126,15 @@ def _run_app(args: argparse.Namespace, ctx: Context, gamepads: list) -> int:
         def make_setup(learner: str) -> StationSetup:
             spec = get_spec(scenario_for(sessions, learner, args.scenario))
             operator_for(args.operator, spec.family)  # checked now: a bad operator is one line
+            inbox = link.comments if link is not None else None  # instructor changes, mentor comments
             return StationSetup(
-                sessions, spec, learner, args.operator, poses, settings, publisher, gamepads, camera
+                sessions, spec, learner, args.operator, poses, settings, publisher, gamepads, camera, inbox
             )
 
         return run_app(sessions, make_setup, ctx.lang)
     finally:
-        if publisher is not None:
-            publisher.close()
+        for part in (publisher, link):
+            if part is not None:
+                part.close()
         context.term()
         sessions.kw["bind"].dispose()
