@@ -47,7 +47,7 @@ class StationCard(QFrame):
         self.last_change: dict[str, Any] | None = None  # the latest session.control event
         self.title = QLabel(f"<b>{station}</b> · {session}")
         self.state = QLabel()
-        self.banner = CueBanner(ctx.language.lang)
+        self.banner = CueBanner(ctx.language.lang, font_pt=12)
         self.banner.setMinimumHeight(48)
         self.fault = QComboBox()
         for fault in ctx.space.spec.faults.values():

@@ -20,9 +20,10 @@ IDLE = Text(zh="教练：暂无提示", en="Coach: no cue")
 
 
 class CueBanner(QLabel):
-    def __init__(self, lang: Lang = "en") -> None:
+    def __init__(self, lang: Lang = "en", font_pt: int = 22) -> None:
         super().__init__()
         self.lang: Lang = lang
+        self.font_pt = font_pt  # a cue's type size (smaller on the instructor's grid of cards)
         self.cue: Text | None = None
         self.severity = "none"
         self.setWordWrap(True)
@@ -81,7 +82,7 @@ class CueBanner(QLabel):
         if not self._lit:
             background, colour = colour, background
         text = (self.cue or IDLE).get(self.lang)
-        size = 22 if self.cue is not None else 14
+        size = self.font_pt if self.cue is not None else min(14, self.font_pt)
         self.setText(("⚠ " if self.severity in ("warning", "critical") else "") + text)
         self.setStyleSheet(
             f"QLabel {{ background: {background}; color: {colour}; font-size: {size}pt; font-weight: bold;"
