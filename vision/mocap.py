@@ -23,7 +23,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -455,11 +455,22 @@ def arm_pose(side: str, shoulder: np.ndarray, elbow_rad: float) -> PoseEdit:
 
 
 def signal_arm(
-    side: str, raise_deg: float, swing_deg: float = 0.0, swing_hz: float = 1.2, elbow_rad: float = 0.0
+    side: str,
+    raise_deg: float,
+    swing_deg: float = 0.0,
+    swing_hz: float = 1.2,
+    elbow_rad: float = 0.0,
+    roll_deg: float = 0.0,
 ) -> Callable[[float], PoseEdit]:
     """A signalling arm over time: raised sideways by `raise_deg` (90 = level, 180 = straight up),
-    swinging back and forth horizontally by ±`swing_deg` at `swing_hz` (e.g. ASME B30 "stop")."""
-    base = quat_wxyz((1, 0, 0), -raise_deg if side == "right" else raise_deg)
+    swinging back and forth horizontally by ±`swing_deg` at `swing_hz` (e.g. ASME B30 "stop").
+
+    `roll_deg` turns the arm about its own axis first, so that a bent elbow (`elbow_rad`) lifts the
+    forearm upwards instead of forwards (e.g. GB 5082 "hook up").
+    """
+    base = quat_mul(
+        quat_wxyz((1, 0, 0), -raise_deg if side == "right" else raise_deg), quat_wxyz((0, 1, 0), roll_deg)
+    )
 
     def at(t: float) -> PoseEdit:
         swing = quat_wxyz((0, 1, 0), swing_deg * math.sin(2 * math.pi * swing_hz * t))
@@ -520,13 +531,45 @@ class Recording:
 
 @dataclass(frozen=True)
 class Noise:
-    """Landmark noise like a real pose model's: temporally correlated jitter, more in depth, and dropouts."""
+    """Landmark noise like a real pose model's: temporally correlated jitter, more in depth, and dropouts.
+
+    During an occlusion the hidden landmarks get a low visibility (drawn in [0.05, 0.45]) and, like a
+    real model guessing a hidden limb (coach_anchors.md §1.8, mediapipe #5806), a position error of
+    `occluded_sigma_m` that stays put for the occlusion.
+    """
 
     world_sigma_m: float = 0.015
     depth_sigma_m: float = 0.03
     image_sigma: float = 0.003
     correlation: float = 0.6  # AR(1) coefficient frame to frame
     occlusions: tuple[tuple[float, float, tuple[int, ...]], ...] = ()  # (start, end, landmark indices)
+    occluded_sigma_m: float = 0.0
+
+
+# Landmark groups that a workshop hides together: a forearm and hand behind the body or a workpiece,
+# the legs behind a bench.
+OCCLUSION_GROUPS: tuple[tuple[int, ...], ...] = (
+    (L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_PINKY, L.LEFT_INDEX, L.LEFT_THUMB),
+    (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_PINKY, L.RIGHT_INDEX, L.RIGHT_THUMB),
+    (L.LEFT_WRIST, L.LEFT_PINKY, L.LEFT_INDEX, L.LEFT_THUMB),
+    (L.RIGHT_WRIST, L.RIGHT_PINKY, L.RIGHT_INDEX, L.RIGHT_THUMB),
+    tuple(range(L.LEFT_KNEE, NUM_LANDMARKS)),
+)
+
+
+def random_occlusions(
+    seconds: float,
+    rng: np.random.Generator,
+    mean_gap_s: float = 6.0,
+    duration_s: tuple[float, float] = (0.3, 2.0),
+) -> tuple[tuple[float, float, tuple[int, ...]], ...]:
+    """Occlusions at random times (exponential gaps) of random landmark groups, for `Noise.occlusions`."""
+    out, t = [], float(rng.exponential(mean_gap_s))
+    while t < seconds:
+        length = float(rng.uniform(*duration_s))
+        out.append((t, t + length, OCCLUSION_GROUPS[int(rng.integers(len(OCCLUSION_GROUPS)))]))
+        t += length + float(rng.exponential(mean_gap_s))
+    return tuple(out)
 
 
 def render(
@@ -545,13 +588,10 @@ def render(
     `in_place` removes the root's horizontal travel (a treadmill), so a walking trainee stays in view.
     """
     camera = camera or Camera()
-    rng = np.random.default_rng(seed)
     own = humanoid is None
     body = humanoid or Humanoid()
     frames: list[PoseFrame] = []
     truth: list[np.ndarray] = []
-    state_world = np.zeros((NUM_LANDMARKS, 3))
-    state_image = np.zeros((NUM_LANDMARKS, 2))
     try:
         origin = clip.sample(0.0)[[0, 2]]
         for k in range(round(seconds * fps)):
@@ -564,9 +604,7 @@ def render(
                 if w > 0:
                     pose = episode.edit_at(t)(pose, w)
             image, world = camera.film(body.landmarks(pose))
-            truth.append(world.copy())
-            if noise is not None:
-                image, world = _add_noise(image, world, noise, t, rng, state_world, state_image)
+            truth.append(world)
             frames.append(PoseFrame(t=t, image=image, world=world))
     finally:
         if own:
@@ -575,29 +613,35 @@ def render(
         fps=fps, extra={"source": f"mocap:{clip.name}", "camera_yaw_deg": camera.yaw_deg}
     )
     labels = [(e.label, e.start, e.end) for e in episodes]
-    return Recording(header=header, frames=frames, episodes=labels, truth=truth)
+    recording = Recording(header=header, frames=frames, episodes=labels, truth=truth)
+    return with_noise(recording, noise, seed) if noise is not None else recording
 
 
-def _add_noise(
-    image: np.ndarray,
-    world: np.ndarray,
-    noise: Noise,
-    t: float,
-    rng: np.random.Generator,
-    state_world: np.ndarray,
-    state_image: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+def with_noise(clean: Recording, noise: Noise, seed: int = 0) -> Recording:
+    """The same recording seen through a noisy pose model (the clean one is kept as `truth`)."""
+    rng = np.random.default_rng(seed)
     rho = noise.correlation
     innovation = math.sqrt(1 - rho * rho)
     sigma = np.array([noise.world_sigma_m, noise.world_sigma_m, noise.depth_sigma_m])
-    state_world *= rho
-    state_world += rng.normal(size=state_world.shape) * sigma * innovation
-    state_image *= rho
-    state_image += rng.normal(size=state_image.shape) * noise.image_sigma * innovation
-    world = world + state_world
-    image = image.copy()
-    image[:, :2] += state_image
-    for start, end, indices in noise.occlusions:
-        if start <= t <= end:
-            image[list(indices), 3] = 0.1
-    return image, world
+    state_world = np.zeros((NUM_LANDMARKS, 3))
+    state_image = np.zeros((NUM_LANDMARKS, 2))
+    guesses = {  # per occlusion: its fixed position error and visibility
+        k: (rng.normal(size=(len(idx), 3)) * noise.occluded_sigma_m, rng.uniform(0.05, 0.45, len(idx)))
+        for k, (_, _, idx) in enumerate(noise.occlusions)
+    }
+    frames = []
+    for frame in clean.frames:
+        state_world *= rho
+        state_world += rng.normal(size=state_world.shape) * sigma * innovation
+        state_image *= rho
+        state_image += rng.normal(size=state_image.shape) * noise.image_sigma * innovation
+        world = frame.world + state_world
+        image = frame.image.copy()
+        image[:, :2] += state_image
+        for k, (start, end, indices) in enumerate(noise.occlusions):
+            if start <= frame.t <= end:
+                error, visibility = guesses[k]
+                world[list(indices)] += error
+                image[list(indices), 3] = visibility
+        frames.append(PoseFrame(t=frame.t, image=image, world=world))
+    return replace(clean, frames=frames)

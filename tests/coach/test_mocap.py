@@ -1,5 +1,7 @@
 """Pose streams from DeepMimic motion capture: format, MediaPipe axes, camera, perturbations."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,40 @@ def test_noise_and_occlusion(walk, humanoid):
     assert all(f.image[L.LEFT_KNEE, 3] < 0.5 for f in rec.frames)
     jitter = np.std([f.world - c.world for f, c in zip(rec.frames, clean.frames, strict=True)])
     assert 0.005 < jitter < 0.05
+
+
+def test_noisy_copies_keep_the_clean_truth_and_misplace_hidden_points(walk, humanoid):
+    clean = mocap.render(walk, 1.0, humanoid=humanoid)
+    hidden = (L.RIGHT_WRIST, L.RIGHT_INDEX)
+    noise = mocap.Noise(
+        world_sigma_m=0.0,
+        depth_sigma_m=0.0,
+        image_sigma=0.0,
+        occlusions=((0.5, 1.0, hidden),),
+        occluded_sigma_m=0.05,
+    )
+    noisy = mocap.with_noise(clean, noise, seed=4)
+    assert noisy.truth is clean.truth and len(noisy.frames) == len(clean.frames)
+    for frame, truth in zip(noisy.frames, clean.frames, strict=True):
+        error = np.linalg.norm(frame.world - truth.world, axis=1)
+        if frame.t < 0.5:
+            assert error.max() == 0 and (frame.image[:, 3] == truth.image[:, 3]).all()
+        else:  # hidden: low visibility, a position guess that is off (and stays put), the rest exact
+            assert (frame.image[list(hidden), 3] < 0.5).all() and error[list(hidden)].min() > 0
+            assert np.delete(error, list(hidden)).max() == 0
+    # Same seed, same stream; another seed, another stream.
+    again = mocap.with_noise(clean, mocap.Noise(), seed=4)
+    assert np.array_equal(
+        again.frames[9].world, mocap.with_noise(clean, mocap.Noise(), seed=4).frames[9].world
+    )
+    assert not np.array_equal(
+        again.frames[9].world, mocap.with_noise(clean, mocap.Noise(), seed=5).frames[9].world
+    )
+
+
+def test_random_occlusions_hide_workshop_groups_for_a_while():
+    occlusions = mocap.random_occlusions(600.0, np.random.default_rng(1))
+    assert 60 < len(occlusions) < 150  # one every ~6 s on average
+    for start, end, group in occlusions:
+        assert 0.3 <= end - start <= 2.0 and 0 <= start < 600 and group in mocap.OCCLUSION_GROUPS
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(occlusions))  # one at a time
