@@ -1,13 +1,23 @@
 """Crane hand signals: selectable signal sets (data), recognised over time windows with a confidence.
 
-A signal is a static arm posture x a motion primitive over a window (shared/reference/hand_signals.md
-§4.5): the posture must hold over the signal's `hold_s` (0.5 s as §4.5 advises; emergency stop has the
-shortest), the motion is read from the wrist's path over the last `MOTION_WINDOW_S` while the posture
-held. Confidence = posture fraction x motion strength (x a cap where the
-standard relies on fingers or palm the pose model cannot see). Each recognised signal is an event with
-onset and end; the crane's operator mapping (sim/operators/) turns its `name` into a command.
-Directions (left/right, forward/backward) are from the operator's (the camera's) position, as GB 5082
-defines them from the driver's position. Emergency stop overrides every other signal.
+A signal is a static arm posture x a motion primitive (shared/reference/hand_signals.md §4.5).
+Recognition is fast because it does not wait out a fixed hold: confidence = posture evidence x motion
+evidence (x a cap where the standard relies on fingers or palm the pose model cannot see).
+
+* Posture evidence is the fraction of the last `POSTURE_WINDOW_S` in which the arm matched the
+  signal's posture (a few frames, so jitter at a threshold does not flicker).
+* Motion evidence tells a signal from ordinary movement passing through the posture by its velocity
+  profile. A static signal (stop arm raised, hook down, attention) needs the wrist held still over the
+  signal's `still_s`: a punch or a reach extends and retracts, it never rests in the pose. A moving
+  signal needs the movement to have *started* in the posture: the wrist has travelled far enough along
+  the signal's axis, and mostly along it, while the arm held the posture; the first half swing is
+  enough, a full back-and-forth is not waited for.
+* A short debounce (`DEBOUNCE_S`) then emits it; emergency stop has the shortest (§4.5).
+
+Each recognised signal is an event with onset and end; the crane's operator mapping (sim/operators/)
+turns its `name` into a command. Directions (left/right, forward/backward) are from the operator's
+(the camera's) position, as GB 5082 defines them from the driver's position. Emergency stop overrides
+every other signal.
 
 Malformed signals are flagged: an arm that should be level but is 20–45° off, or the right signal made
 with the wrong hand when the standard names the hand (EU 92/58/EEC Annex IX: right arm).
@@ -29,13 +39,21 @@ from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
 from vision.landmarks import Landmark as L
 
-MALFORMED_HOLD_S = 0.5
-# Recognition must persist this long before a signal is emitted: short enough for a safety signal,
-# long enough that a punch or a dance move passing through a signal posture is not one.
-DEBOUNCE_S = {"emergency_stop": 0.1}
-DEFAULT_DEBOUNCE_S = 0.2
-MALFORMED_DEBOUNCE_S = 0.3
+POSTURE_WINDOW_S = 0.2  # posture evidence: the fraction of this window in which the arm matched
+STILL_S = 0.3  # a static signal: the wrist held still this long
+# Then recognition must persist this long: a few frames against jitter; emergency stop the shortest.
+DEBOUNCE_S = {"emergency_stop": 0.05}
+DEFAULT_DEBOUNCE_S = 0.15
+MALFORMED_DEBOUNCE_S = 0.07
 REFRACTORY_S = 0.5  # after a signal ends, no other starts while the arms move out of it
+# A signaller stands upright and in place (the GB 5082 figures, the ASME B30.5 chart): arms that pass
+# through a signal's pose while the trainee walks, runs, kicks, crawls or gets up are not signalling.
+# Emergency stop only needs the upright body: it must be seen even from someone on the move.
+UPRIGHT_MAX_TRUNK_DEG = 30.0
+STANCE_WINDOW_S = 0.5
+FEET_STILL_M = 0.15  # ankles (hip-relative, 5-frame average) move less than this over the window
+BODY_SMOOTH_S = 0.3  # time constant of the body frame the arms are measured in
+MAX_GAP_FRAMES = 3  # a moving signal's posture run may miss this many frames (jitter at a threshold)
 MOTION_WINDOW_S = 1.5
 ARMS = {
     "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
@@ -68,11 +86,12 @@ class ArmState:
         return self.elbow_flexion < EXTENDED_MAX_FLEXION_DEG
 
 
-def arm_states(f: Features) -> dict[str, ArmState]:
+def arm_states(f: Features, shoulder_line: Vec | None = None) -> dict[str, ArmState]:
+    """Both arms in the body frame of `shoulder_line` (left to right; default: this frame's shoulders)."""
     w = f.world.tolist()
     vis = f.visibility
     # The shoulder line is twice as long as the hip line, so its direction is less noisy.
-    body = BodyFrame.from_right(sub(w[L.RIGHT_SHOULDER], w[L.LEFT_SHOULDER]))
+    body = BodyFrame.from_right(shoulder_line or sub(w[L.RIGHT_SHOULDER], w[L.LEFT_SHOULDER]))
     out = {}
     for side, (s, e, wr) in ARMS.items():
         lateral_axis = body.right if side == "right" else scale(body.right, -1.0)
@@ -117,8 +136,12 @@ def _down_held_out(a: ArmState) -> bool:
 
 
 def _down_out(a: ArmState) -> bool:
-    """GB 吊钩下降: arm to the front-side and down, about 30° from the body (25–45°; a relaxed arm hangs < 20°)."""
-    return a.extended and -math.cos(math.radians(25)) < a.direction[1] < -math.cos(math.radians(45))
+    """GB 吊钩下降: arm to the front-side and down, about 30° from the body (25–45°; a relaxed arm hangs < 20°).
+
+    Out to the side (侧前下方), not only forward: an arm swinging forward in a walk is not the signal.
+    """
+    down = -math.cos(math.radians(25)) < a.direction[1] < -math.cos(math.radians(45))
+    return a.extended and down and a.direction[0] > 0.25
 
 
 def _forearm_up(a: ArmState) -> bool:
@@ -163,6 +186,19 @@ def _reversals(x: np.ndarray, hysteresis: float) -> int:
     return count
 
 
+# Motion evidence thresholds (metres of wrist travel, shoulder-relative, after a 5-frame average).
+STILL_SPREAD_M = (0.2, 0.4)  # held still below the first, not at all above the second
+# A swing or push has started at the first, clearly at the second. A level arm held still reads up to
+# ~0.2 m of travel over 1.5 s, ~0.1 m over 0.25 s (jitter, after the body frame's low-pass).
+SWING_STARTED_M = (0.15, 0.2)
+SWINGING_FRAMES, SWINGING_M = 8, 0.08  # still swinging: this much travel along the axis in the last frames
+OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
+
+
+def _ramp(x: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (x - low) / (high - low)))
+
+
 def motion_strength(kind: str, path: np.ndarray) -> float:
     """How clearly the wrist path (n, 3: lateral, up, forward) shows the motion, in [0, 1].
 
@@ -170,15 +206,19 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
     """
     path = uniform_filter1d(path, 5, axis=0, mode="nearest")
     if kind == "static":
-        spread = float(np.max(np.ptp(path, axis=0)))
-        return 1.0 if spread < 0.15 else max(0.0, 1.0 - (spread - 0.15) / 0.15)
-    if kind in ("oscillate_forward", "oscillate_lateral"):  # a swing of a straight arm: 25 cm is a clear one
+        return 1.0 - _ramp(float(np.max(np.ptp(path, axis=0))), *STILL_SPREAD_M)
+    if kind in ("oscillate_forward", "oscillate_lateral"):
+        # The swing has started: the wrist moved along the axis (not across it, which is a wave or a
+        # reach) while the arm held the posture.
+        # And it is still going on: an arm that arrived in the pose with momentum and rests there (a
+        # punch to the side) has made no swing.
         axis, other = (2, 0) if kind == "oscillate_forward" else (0, 2)
-        x = path[:, axis]
-        amplitude = float(np.ptp(x))
-        if amplitude < 0.12 or float(np.ptp(path[:, other])) > 0.7 * amplitude:  # along this axis, not jitter
+        along = float(np.ptp(path[:, axis]))
+        if float(np.ptp(path[:, other])) > OFF_AXIS_RATIO * along:
             return 0.0
-        return min(1.0, amplitude / 0.25) * min(1.0, _reversals(x, 0.05) / 1.0)
+        if float(np.ptp(path[-SWINGING_FRAMES:, axis])) < SWINGING_M:
+            return 0.0
+        return _ramp(along, 0.05, SWING_STARTED_M[1]) if along >= SWING_STARTED_M[0] else 0.0
     if kind == "circle":
         lateral, forward = path[:, 0], path[:, 2]
         a, b = float(np.ptp(lateral)), float(np.ptp(forward))
@@ -187,10 +227,10 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
         return min(1.0, _reversals(lateral, 0.04) / 2.0) * min(1.0, _reversals(forward, 0.04) / 2.0)
     if kind == "sweep_out":
         x = path[:, 0]
-        return min(1.0, max(0.0, float(x[-1] - np.min(x))) / 0.25)
+        return _ramp(float(x[-1] - np.min(x)), 0.0, SWING_STARTED_M[1])
     if kind == "sweep_down":
         y = path[:, 1]
-        return min(1.0, max(0.0, float(np.max(y) - y[-1])) / 0.25)
+        return _ramp(float(np.max(y) - y[-1]), 0.0, SWING_STARTED_M[1])
     raise ValueError(kind)
 
 
@@ -201,9 +241,9 @@ class SignalDef:
     motion: str
     arm: str  # "either", "both", "left", "right"
     title: Text
-    hold_s: float = 0.5  # the posture must hold over this window
     cap: float = 1.0  # < 1 where the standard relies on fingers/palm the pose cannot see
     direction: str = ""  # "lateral" -> trolley_left/right, "depth" -> bridge_forward/backward
+    still_s: float = STILL_S  # a static signal: how long the wrist must rest in the pose
 
 
 def _t(zh: str, en: str) -> Text:
@@ -213,33 +253,25 @@ def _t(zh: str, en: str) -> Text:
 SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     # GB/T 5082-2019 (replaced GB 5082-85); the figures follow GB 5082-85 §2.1.1 (hand_signals.md §4.3).
     "gb5082": (
-        SignalDef(
-            "emergency_stop", "chest_forearm", "sweep_out", "both", _t("紧急停止", "emergency stop"), 0.25
-        ),
-        SignalDef("stop", "chest_forearm", "sweep_out", "either", _t("停止", "stop"), 0.4),
-        SignalDef("ready", "up", "static", "either", _t("预备", "ready"), 1.0, cap=0.9),
-        SignalDef("hoist", "forearm_up_side", "static", "either", _t("吊钩上升", "hook up"), 0.5, cap=0.8),
-        SignalDef("lower", "down_out", "static", "either", _t("吊钩下降", "hook down"), 0.5, cap=0.8),
+        SignalDef("emergency_stop", "chest_forearm", "sweep_out", "both", _t("紧急停止", "emergency stop")),
+        SignalDef("stop", "chest_forearm", "sweep_out", "either", _t("停止", "stop")),
+        SignalDef("ready", "up", "static", "either", _t("预备", "ready"), cap=0.9),
+        SignalDef("hoist", "forearm_up_side", "static", "either", _t("吊钩上升", "hook up"), cap=0.8),
+        SignalDef("lower", "down_out", "static", "either", _t("吊钩下降", "hook down"), cap=0.8),
         SignalDef(
             "trolley",
             "forearm_up_side",
             "sweep_down",
             "either",
             _t("吊钩水平移动", "hook horizontal"),
-            0.4,
-            0.8,
-            "lateral",
+            cap=0.8,
+            direction="lateral",
         ),
     ),
     # ASME B30.5 / OSHA 1926 Subpart CC App. A, travel signals as ASME B30.2 (hand_signals.md §4.2).
     "asme_b30": (
         SignalDef(
-            "emergency_stop",
-            "side_level",
-            "oscillate_forward",
-            "both",
-            _t("紧急停止", "emergency stop"),
-            0.25,
+            "emergency_stop", "side_level", "oscillate_forward", "both", _t("紧急停止", "emergency stop")
         ),
         SignalDef("stop", "side_level", "oscillate_forward", "either", _t("停止", "stop"), cap=0.9),
         SignalDef("hoist", "forearm_up", "circle", "either", _t("起升", "hoist"), cap=0.9),
@@ -250,9 +282,8 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
             "oscillate_lateral",
             "either",
             _t("小车运行", "trolley travel"),
-            0.5,
-            0.8,
-            "lateral",
+            cap=0.8,
+            direction="lateral",
         ),
         SignalDef(
             "bridge",
@@ -260,34 +291,37 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
             "oscillate_forward",
             "either",
             _t("大车运行", "bridge travel"),
-            0.5,
-            0.8,
-            "depth",
+            cap=0.8,
+            direction="depth",
         ),
     ),
     # EU Directive 92/58/EEC Annex IX gestural signals (hand_signals.md §4.4): the right arm signals.
     "eu_92_58": (
         SignalDef(
-            "emergency_stop", "up", "static", "both", _t("危险/紧急停止", "danger / emergency stop"), 0.25
+            "emergency_stop",
+            "up",
+            "static",
+            "both",
+            _t("危险/紧急停止", "danger / emergency stop"),
+            still_s=0.2,
         ),
         SignalDef("stop", "up", "static", "right", _t("停止", "stop"), cap=0.9),
         SignalDef("hoist", "up", "circle", "right", _t("起升", "raise"), cap=0.9),
         SignalDef("lower", "down_held_out", "circle", "right", _t("下降", "lower"), cap=0.9),
-        SignalDef("attention", "side_level", "static", "both", _t("开始/注意", "start / attention"), 0.5),
+        SignalDef("attention", "side_level", "static", "both", _t("开始/注意", "start / attention")),
         SignalDef(
             "trolley",
             "side_level",
             "oscillate_lateral",
             "either",
             _t("左右移动", "move left/right"),
-            0.5,
-            0.9,
-            "lateral",
+            cap=0.9,
+            direction="lateral",
         ),
     ),
 }
 SIGNAL_SETS["iso16715"] = SIGNAL_SETS["gb5082"]  # GB/T 5082-2019 mirrors ISO 16715:2014 (verify), §4.1
-RECOGNISE = Timing(enter=0.6, exit=0.5, min_duration=DEFAULT_DEBOUNCE_S, min_clear=0.3, cooldown=0.5)
+RECOGNISE = Timing(enter=0.6, exit=0.35, min_duration=DEFAULT_DEBOUNCE_S, min_clear=0.3, cooldown=0.5)
 
 
 def command_name(signal: SignalDef, arm: ArmState) -> str:
@@ -318,17 +352,22 @@ class SignalRecogniser:
             s.name: Gate(replace(RECOGNISE, min_duration=DEBOUNCE_S.get(s.name, DEFAULT_DEBOUNCE_S)))
             for s in self.signals
         }
-        self._windows = sorted({s.hold_s for s in self.signals} | {MALFORMED_HOLD_S}, reverse=True)
         self._open: dict[str, CoachEvent] = {}
+        self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
+        self._line: np.ndarray | None = None  # low-passed shoulder line
+        self._line_t = 0.0
         malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
         self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
         self._malformed_open: dict[str, CoachEvent] = {}
-        self._cache: dict[tuple[str, ...], float] = {}  # per frame: (side, motion, posture) -> strength
-        # Per arm and posture window: the fraction of the window in which each posture held.
+        self._cache: dict[tuple[str, str, str, float], float] = {}  # per frame: motion strengths
+        # Posture evidence windows: a moving signal's posture over POSTURE_WINDOW_S; a static one
+        # must be held, so its posture counts over the same `still_s` as the wrist's stillness.
+        self._windows = sorted({POSTURE_WINDOW_S} | {s.still_s for s in self.signals}, reverse=True)
+        # Per arm and window: the fraction of the window in which each posture held.
         self._fractions: dict[tuple[str, float], dict[str, float]] = {}
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
-        arms = arm_states(f)
+        arms = arm_states(f, self._shoulder_line(f))
         for side, arm in arms.items():
             history = self._history[side]
             matched = {name for name, pred in POSTURES.items() if pred(arm)} if arm.visible else set()
@@ -341,7 +380,14 @@ class SignalRecogniser:
         self._count_postures()
         started: list[CoachEvent] = []
         ended: list[CoachEvent] = []
-        confidences = {s.name: self._confidence(s, s.arm) for s in self.signals}
+        upright = abs(f.posture.trunk_flexion_deg) < UPRIGHT_MAX_TRUNK_DEG  # not bent, not lying
+        standing = upright and self._feet_still(f)
+        confidences = {
+            s.name: self._confidence(s, s.arm)
+            if (standing or (upright and s.name == "emergency_stop"))
+            else (0.0, "")
+            for s in self.signals
+        }
         if confidences.get("emergency_stop", (0.0, ""))[0] >= RECOGNISE.enter:  # e-stop overrides
             confidences = {
                 n: (c if n == "emergency_stop" else 0.0, side) for n, (c, side) in confidences.items()
@@ -376,55 +422,104 @@ class SignalRecogniser:
                 for other in self._gates.values():
                     if other is not gate:
                         other.hold_off(f.t + REFRACTORY_S)
-        self._malformed(f, arms, step_id, started, ended)
+        self._malformed(f, arms, step_id, standing, started, ended)
         return started, ended
 
-    def _posture_fraction(self, side: str, posture: str, window: float) -> float:
-        return self._fractions[side, window].get(posture, 0.0)
+    def _shoulder_line(self, f: Features) -> Vec:
+        """The shoulder line low-passed over BODY_SMOOTH_S.
+
+        Depth jitter of 3 cm on each shoulder turns a single frame's body frame by ~10°, which moves a
+        level arm's wrist ~10 cm forward or back in that frame: it would read as a swing. A signaller's
+        trunk turns slowly; the arm moves fast.
+        """
+        w = f.world
+        raw = w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER]
+        if self._line is None or f.t <= self._line_t:
+            self._line = raw
+        else:
+            alpha = 1.0 - math.exp(-(f.t - self._line_t) / BODY_SMOOTH_S)
+            self._line = self._line + alpha * (raw - self._line)
+        self._line_t = f.t
+        return tuple(self._line.tolist())
+
+    def _feet_still(self, f: Features) -> bool:
+        """Whether the ankles stayed put relative to the hips over STANCE_WINDOW_S (hidden legs: yes)."""
+        ankles = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
+        seen = min(f.visibility[i] for i in ankles) >= VISIBLE
+        self._feet.append((f.t, f.world[list(ankles)].ravel() if seen else None))
+        while self._feet[0][0] < f.t - STANCE_WINDOW_S:
+            self._feet.popleft()
+        path = [p for _, p in self._feet if p is not None]
+        if len(path) < 5:
+            return True
+        smooth = uniform_filter1d(np.asarray(path), 5, axis=0, mode="nearest")
+        return float(np.max(np.ptp(smooth, axis=0))) < FEET_STILL_M
 
     def _count_postures(self) -> None:
-        """One pass back through each arm's history, snapshotting the counts at each window's start."""
+        """One pass back through each arm's history: per window, the share in which each posture matched."""
         for side, history in self._history.items():
             now = history[-1][0]
             counts: Counter[str] = Counter()
             n = 0
-            pending = list(self._windows)  # longest first
+            pending = list(self._windows)  # shortest last
             for entry in reversed(history):
                 while pending and entry[0] < now - pending[-1]:
-                    self._fractions[side, pending.pop()] = {k: c / n for k, c in counts.items()} if n else {}
+                    self._fractions[side, pending.pop()] = {k: c / n for k, c in counts.items()}
                 if not pending:
                     break
                 counts.update(entry[4])
                 n += 1
             for window in pending:
-                self._fractions[side, window] = {k: c / n for k, c in counts.items()} if n else {}
+                self._fractions[side, window] = {k: c / n for k, c in counts.items()}
 
-    def _motion(self, side: str, motion: str, posture: str, window: float) -> float:
+    def _motion(self, side: str, signal: SignalDef, posture: str) -> float:
         """Motion strength of the wrist path.
 
-        A movement is read while the arm held `posture` over the motion window (not while getting
-        there); stillness is read over the whole hold window (a swinging arm passing through the
-        posture is not still).
+        Stillness is read over the signal's `still_s` whatever the arm did (a swinging arm passing
+        through the posture is not still); a movement is read over the frames of the motion window in
+        which the arm held the posture (not while getting there).
         """
-        key = (side, motion, posture, window)
+        key = (side, signal.motion, posture, signal.still_s)
         if key not in self._cache:
             history = self._history[side]
-            if motion == "static":
-                since = history[-1][0] - window
+            if signal.motion == "static":
+                since = history[-1][0] - signal.still_s
+                if history[0][0] > since + 0.05:  # not watched long enough to know it is held
+                    self._cache[key] = 0.0
+                    return 0.0
                 path = np.array([h[1:4] for h in history if h[0] >= since])
             else:
-                path = np.array([h[1:4] for h in history if posture in h[4]])
-            self._cache[key] = motion_strength(motion, path) if len(path) >= 5 else 0.0
+                path = np.array(self._posture_run(history, posture))
+            self._cache[key] = motion_strength(signal.motion, path) if len(path) >= 5 else 0.0
         return self._cache[key]
+
+    @staticmethod
+    def _posture_run(history: deque, posture: str) -> list[tuple[float, float, float]]:
+        """The wrist path over the latest unbroken run of frames in `posture` (oldest first).
+
+        A movement counts only if it was made in the posture: frames in it scattered over the window
+        (an arm passing through the pose again and again in a dance) do not add up to a swing.
+        """
+        run, missed = [], 0
+        for entry in reversed(history):
+            if posture in entry[4]:
+                run.append(entry[1:4])
+                missed = 0
+            else:
+                missed += 1
+                if missed > MAX_GAP_FRAMES:
+                    break
+        run.reverse()
+        return run
 
     def _confidence(self, signal: SignalDef, arm: str, posture: str | None = None) -> tuple[float, str]:
         """Best confidence over the arms the signal allows, and which arm gave it."""
-        window = MALFORMED_HOLD_S if posture else signal.hold_s
         posture = posture or signal.posture
+        window = signal.still_s if signal.motion == "static" else POSTURE_WINDOW_S
         scores = {}
         for side in ARMS:
-            held = self._posture_fraction(side, posture, window)
-            moving = self._motion(side, signal.motion, posture, window) if held else 0.0
+            held = self._fractions[side, window].get(posture, 0.0)
+            moving = self._motion(side, signal, posture) if held else 0.0
             scores[side] = held * moving * signal.cap
         if arm == "both":
             return min(scores.values()), "both"
@@ -438,10 +533,11 @@ class SignalRecogniser:
         f: Features,
         arms: dict[str, ArmState],
         step_id: str | None,
+        standing: bool,
         started: list[CoachEvent],
         ended: list[CoachEvent],
     ) -> None:
-        recognised = any(gate.active for gate in self._gates.values())
+        judged = standing and not any(gate.active for gate in self._gates.values())
         candidates: dict[str, tuple[float, str, Text]] = {
             "not_level": (0.0, "", Text("", "")),
             "wrong_hand": (0.0, "", Text("", "")),
@@ -474,7 +570,7 @@ class SignalRecogniser:
                     )
         for kind, gate in self._malformed_gates.items():
             confidence, side, cue = candidates[kind]
-            change = gate.update(f.t, 0.0 if recognised else confidence)
+            change = gate.update(f.t, confidence if judged else 0.0)
             if change == "start":
                 event = CoachEvent(
                     rule_id=f"signal.malformed.{kind}",

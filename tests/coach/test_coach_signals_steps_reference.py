@@ -91,3 +91,34 @@ def test_reference_demonstration(humanoid, walk):
     assert (
         "left elbow" in found[0].cue.en.lower() and "hook_on" in found[0].cue.en and "左肘" in found[0].cue.zh
     )
+
+
+def test_a_signal_is_recognised_within_half_a_second_of_the_posture_forming(humanoid, walk):
+    # The arm reaches the signal pose at the end of the 0.3 s ramp (1.3 s).
+    for standard, arm in (
+        ("asme_b30", mocap.signal_arm("right", 90, 25)),
+        ("gb5082", mocap.signal_arm("left", 32)),
+        ("eu_92_58", mocap.signal_arm("right", 175)),
+    ):
+        found = [e for e in signal_events(humanoid, walk, standard, arm) if e.kind == "signal"]
+        assert len(found) == 1 and 1.3 <= found[0].detected_at <= 1.8, standard
+
+
+def test_an_arm_resting_in_a_signal_pose_after_a_punch_is_no_swinging_stop(humanoid, walk):
+    # Level to the side, then held still: the pose of ASME "stop" without its back-and-forth swing.
+    events = signal_events(humanoid, walk, "asme_b30", mocap.signal_arm("right", 90))
+    assert [e for e in events if e.kind == "signal"] == []
+
+
+def test_only_emergency_stop_is_taken_from_a_walking_signaller(humanoid, walk):
+    def while_walking(*arms):
+        episode = mocap.Episode("signal", 1.0, 4.0, keep, time_varying=list(arms))
+        rec = mocap.render(walk, 5.0, episodes=[episode], noise=mocap.Noise(), humanoid=humanoid)
+        coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="asme_b30"))
+        for frame in rec.frames:
+            coach.process(frame, FrameContext())
+        return [e.detail.get("signal") for e in coach.events]
+
+    assert while_walking(mocap.signal_arm("right", 90, 25)) == []  # legs moving: not signalling
+    both = while_walking(mocap.signal_arm("right", 90, 25), mocap.signal_arm("left", 90, 25))
+    assert both == ["emergency_stop"]
