@@ -1,10 +1,14 @@
-"""The lab server's request endpoint (ROUTER, CurveZMQ): who am I, what may I watch, comment.
+"""The lab server's request endpoint (ROUTER, CurveZMQ): who am I, what may I watch, comment, control.
 
 Requests are msgpack maps `{"op": ..., ...}` from `lab.bus.requests.RequestClient`; the caller is
 the connection's ZAP User-Id, never a field of the request. Access follows the relay's policy:
 a user may list and comment on exactly the sessions whose topics they may subscribe to. A comment
 becomes a `comment/<station>/<session>` message injected into the relay, so the station, every
 authorised viewer and the recording get it; its author is the pseudonymous User-Id, not a name.
+An instructor's `control` request (inject a fault, change the wind) travels the same way as a
+`control` envelope; the station's runtime checks it against the scenario and applies it
+(`station_app.runtime.control`), so the server only checks who may ask: EDIT on the learner's
+difficulty in the permission matrix (the instructor of the learner's class).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 import msgpack
 import zmq
 
+from lab.auth.permissions import Action, Resource
+from lab.auth.permissions import decide as decide_permission
 from lab.bus.envelope import Envelope
 from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import DEFAULT_LINK, LinkSettings
@@ -26,12 +32,14 @@ from lab.bus.text import Text, UserError
 from lab.bus.topics import BadTopic, Kind, Topic, check_id, frame
 from lab.server.access import AccessSource
 from lab.server.audit import COMMENT_ACTION, LiveAudit
-from lab.server.policy import AccessFacts, Principal, decide, may_comment
+from lab.server.policy import AccessFacts, Decision, Principal, SessionFacts, decide, may_comment
 from lab.server.relay import utc_now
 
 log = logging.getLogger("lab.server.requests")
 MAX_COMMENT_CHARS = 2000
 MAX_REQUEST_BYTES = 64 * 1024
+CONTROL_ACTION = f"{Action.EDIT.value}:{Resource.DIFFICULTY.value}"
+CONTROL_FIELDS = {"inject_fault": "fault", "set_wind": "wind_mps"}  # station_app.runtime.control
 
 
 def _error(zh: str, en: str) -> dict[str, Any]:
@@ -126,9 +134,12 @@ class RequestServer:
             request = None
         if not isinstance(request, dict) or not isinstance(request.get("op"), str):
             return _error("请求格式错误", "malformed request")
-        handler = {"whoami": self._whoami, "sessions": self._sessions, "comment": self._comment}.get(
-            request["op"]
-        )
+        handler = {
+            "whoami": self._whoami,
+            "sessions": self._sessions,
+            "comment": self._comment,
+            "control": self._control,
+        }.get(request["op"])
         if handler is None:
             return _error(f"未知操作：{request['op'][:40]}", f"unknown operation: {request['op'][:40]}")
         try:
@@ -154,38 +165,90 @@ class RequestServer:
         ]
         return {"ok": True, "sessions": visible}
 
-    def _comment(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
-        station, session, text = request.get("station"), request.get("session"), request.get("text")
+    def _live_session(self, request: dict[str, Any]) -> tuple[str, str, SessionFacts, datetime]:
+        """The request's station and session, which must be live now (UserError otherwise)."""
+        station, session = request.get("station"), request.get("session")
         try:
             check_id(station, "station")
             check_id(session, "session")
         except BadTopic as exc:
-            return _error(exc.text.zh, exc.text.en)
-        if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_COMMENT_CHARS:
-            return _error(
-                f"评论须为 1–{MAX_COMMENT_CHARS} 个字符",
-                f"a comment must have 1-{MAX_COMMENT_CHARS} characters",
-            )
+            raise UserError(exc.text.zh, exc.text.en) from None
         now = self.clock()
         facts = self.access.facts(now).sessions.get(session)
         if facts is None or facts.station != station:
-            return _error("没有这个进行中的会话", "no such live session")
-        decision = may_comment(principal, facts, now)
-        if not decision:
-            why = decision.text or Text(zh="无权评论此会话", en="not allowed to comment on this session")
-            return _error(why.zh, why.en)
+            raise UserError("没有这个进行中的会话", "no such live session")
+        return station, session, facts, now
+
+    def _inject_to_station(
+        self, principal: Principal, station: str, session: str, type_: str, body: dict[str, Any]
+    ) -> int:
+        """Send one envelope on the session's comment topic, authored by the caller; its seq."""
         topic = Topic(Kind.COMMENT, station, session)
         # starts from the clock, so a restarted server never repeats a seq a viewer has seen
         seq = self._seq.get(topic, time.time_ns() // 1_000_000) + 1
         self._seq[topic] = seq
         envelope = Envelope(
-            type="comment",
+            type=type_,
             station=station,
             session=session,
             seq=seq,
-            body={"author": principal.zap_id, "role": principal.role, "text": text},
+            body={**body, "author": principal.zap_id, "role": principal.role},
         )
         self._inject.send(frame(topic, envelope.encode()))
+        return seq
+
+    def _comment(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
+        text = request.get("text")
+        if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_COMMENT_CHARS:
+            return _error(
+                f"评论须为 1–{MAX_COMMENT_CHARS} 个字符",
+                f"a comment must have 1-{MAX_COMMENT_CHARS} characters",
+            )
+        station, session, facts, now = self._live_session(request)
+        decision = may_comment(principal, facts, now)
+        if not decision:
+            why = decision.text or Text(zh="无权评论此会话", en="not allowed to comment on this session")
+            return _error(why.zh, why.en)
+        seq = self._inject_to_station(principal, station, session, "comment", {"text": text})
         if self.audit is not None:
             self.audit.record(principal, COMMENT_ACTION, session, {"station": station, "seq": seq})
         return {"ok": True, "seq": seq}
+
+    def _control(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
+        """Pass an instructor's change (fault, wind) to the running station, if the caller may make it."""
+        action = request.get("action")
+        field = CONTROL_FIELDS.get(action) if isinstance(action, str) else None
+        value = request.get(field) if field is not None else None
+        valid = (field == "fault" and isinstance(value, str) and 0 < len(value) <= 64) or (
+            field == "wind_mps" and isinstance(value, int | float) and not isinstance(value, bool)
+        )
+        if not valid:
+            return _error(
+                "控制请求须为 inject_fault（fault）或 set_wind（wind_mps）",
+                "a control request is inject_fault (with fault) or set_wind (with wind_mps)",
+            )
+        station, session, facts, now = self._live_session(request)
+        decision = _may_control(principal, facts, now)
+        detail: dict[str, Any] = {"station": station, "action": action, field: value}
+        if not decision:
+            if self.audit is not None:
+                self.audit.record(principal, f"denied:{CONTROL_ACTION}", session, detail)
+            why = decision.text or Text(zh="无权调整此会话", en="not allowed to change this session")
+            return _error(why.zh, why.en)
+        change = {"action": action, field: value}
+        gust = request.get("gust_mps")
+        if field == "wind_mps" and isinstance(gust, int | float) and not isinstance(gust, bool):
+            change["gust_mps"] = gust
+        seq = self._inject_to_station(principal, station, session, "control", change)
+        if self.audit is not None:
+            self.audit.record(principal, CONTROL_ACTION, session, {**detail, "seq": seq})
+        return {"ok": True, "seq": seq}
+
+
+def _may_control(principal: Principal, session: SessionFacts, now: datetime) -> Decision:
+    """Changing a running attempt is EDIT on the learner's difficulty in the matrix."""
+    actor = principal.actor
+    if actor is None:
+        return Decision(False, "no_actor")
+    decision = decide_permission(actor, Action.EDIT, Resource.DIFFICULTY, session.subject, now)
+    return Decision(decision.allowed, "allowed" if decision.allowed else "denied", decision.reason)

@@ -3,8 +3,8 @@
 A request is checked here against the scenario spec (a known fault, a wind speed inside the
 parameter's range) and sent to the lab server's request endpoint as op `control`, which is to pass it
 to the station as a `control` message on the session's comment topic; the runtime applies it at its
-next step and answers with a `session.control` event (`station_app.runtime.control`). The lab
-server's `control` op is still to come (lab.server.requests answers "unknown operation" today).
+next step and answers with a `session.control` event (`station_app.runtime.control`). The lab server
+(`lab.server.requests`) checks that the caller may edit the learner's difficulty and audits it.
 """
 
 from __future__ import annotations

@@ -17,12 +17,14 @@ from lab.auth.access import PermissionDenied
 from lab.auth.accounts import actor_of, find_user
 from lab.bus.security import CurveClient, CurveKeys
 from lab.bus.sockets import Publisher
+from lab.bus.station_link import LabEndpoints, StationLink
 from lab.bus.viewer_link import ViewerEndpoints, ViewerLink
 from lab.scheduling.registry import add_equipment
+from lab.server.audit import StoreLiveAudit
 from lab.server.relay import Relay, RelayEndpoints
-from lab.server.requests import RequestServer
+from lab.server.requests import CONTROL_ACTION, RequestServer
 from lab.server.store_access import StoreAccess
-from lab.store.models import EquipmentKind, Learner, User
+from lab.store.models import AuditEntry, EquipmentKind, Learner, User
 from scenarios.overrides import Overrides
 from scenarios.paramspace import Space
 from scenarios.spec import get_spec
@@ -166,7 +168,8 @@ def test_assignments_and_the_permission_matrix(qtbot, lab_store) -> None:
 @pytest.mark.slow
 def test_live_grid_through_the_lab_relay(qtbot, lab_store, tmp_path: Path) -> None:
     """A station session publishes through a real relay (CurveZMQ, store-backed access); the console
-    sees its state and cues, and its fault request reaches the lab server's request endpoint."""
+    sees its state and cues, and its fault request goes through the lab server's request endpoint to
+    the running station (its StationLink inbox), which applies it."""
     server, station_keys, wang_keys = CurveKeys.generate(), CurveKeys.generate(), CurveKeys.generate()
     with lab_store.begin() as db:
         add_equipment(
@@ -178,9 +181,18 @@ def test_live_grid_through_the_lab_relay(qtbot, lab_store, tmp_path: Path) -> No
         ctx, StoreAccess(lab_store.kw["bind"]), server, RelayEndpoints(ANY, ANY, ANY), refresh_s=0.1
     )
     relay.start()
-    requests = RequestServer(ctx, relay.access, server, ANY, relay.authenticator, relay.inject_endpoint)
+    audit = StoreLiveAudit(lab_store.kw["bind"])
+    requests = RequestServer(
+        ctx, relay.access, server, ANY, relay.authenticator, relay.inject_endpoint, audit=audit
+    )
     requests.start()
     publisher = Publisher(ctx, relay.endpoints.stations, curve=CurveClient(station_keys, server.public))
+    station_link = StationLink(
+        ctx,
+        "station-01",
+        LabEndpoints(relay.endpoints.stations, relay.endpoints.viewers),
+        CurveClient(station_keys, server.public),
+    )
     link = ViewerLink(
         ctx,
         ViewerEndpoints(relay.endpoints.viewers, relay.endpoints.video, requests.endpoint),
@@ -196,7 +208,10 @@ def test_live_grid_through_the_lab_relay(qtbot, lab_store, tmp_path: Path) -> No
         demo_trainee,
         SessionSettings(station="station-01"),
         publisher,
+        inbox=station_link.comments,
     )
+    applied: list[dict] = []
+    session.listeners.append(lambda kind, event: applied.append(event) if kind == "control" else None)
     try:
         session.start()
         window = _console(qtbot, lab_store, link)
@@ -215,12 +230,20 @@ def test_live_grid_through_the_lab_relay(qtbot, lab_store, tmp_path: Path) -> No
         screenshot(window, "instructor_live_en.png")
         card.fault.setCurrentIndex(card.fault.findData("sudden_gust"))
         card.inject_button.click()
-        # The request reaches the lab server, which does not handle `control` yet (see the report).
-        assert window.statusBar().currentMessage() == "⚠ unknown operation: control"
+        assert not window.statusBar().currentMessage().startswith("⚠")
+        # The lab server passes it to the station, whose runtime applies it at a step.
+        qtbot.waitUntil(lambda: seen(lambda _card: bool(applied)), timeout=20_000)
+        assert applied[0]["accepted"] and applied[0]["fault"] == "sudden_gust"
+        assert applied[0]["author"] == link.identity["user"] and applied[0]["role"] == "instructor"
+        audit.close()
+        with lab_store() as db:
+            entries = db.scalars(select(AuditEntry).where(AuditEntry.action == CONTROL_ACTION)).all()
+        assert [(e.actor, e.detail["fault"]) for e in entries] == [("instructor:wang", "sudden_gust")]
         window.close()
         session.finish()
     finally:
         link.close()
+        station_link.close()
         publisher.close()
         requests.stop()
         relay.stop()
