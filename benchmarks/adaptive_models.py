@@ -28,68 +28,14 @@ import pandas as pd
 from pyBKT.models import Model as BKT
 from scipy.stats import rankdata
 
-from benchmarks.adaptive_eval import Generator, Random, gain, load_world
-from scenarios.difficulty import DifficultyModel, PooledAttempts, fit
-from scenarios.learner import AttemptOutcome, abilities_before, prior_state, update
-from scenarios.overrides import Overrides
+from benchmarks.adaptive_eval import by_learner, fit_lltm, load_world, outcomes_of, simulate
+from scenarios.difficulty import DifficultyModel
+from scenarios.learner import prior_state, update
 from scenarios.paramspace import Space
 from scenarios.spec import get_spec
 
 RESULTS = Path(__file__).parent / "results"
 LEARNERS, ATTEMPTS = 200, 60
-
-
-def simulate(policy: str, space: Space, world, seed: int) -> list[dict]:
-    """One row per attempt: learner, order, x, per-skill outcomes (true world, wilson85 learning)."""
-    model = space.prior_model()
-    pop = np.random.default_rng([seed, 7])
-    theta0 = pop.normal(-0.3, 0.6, (LEARNERS, 1)) + pop.normal(0, 0.4, (LEARNERS, len(space.skills)))
-    rates = pop.lognormal(np.log(0.05), 0.5, LEARNERS)
-    rows = []
-    for i in range(LEARNERS):
-        rng = np.random.default_rng([seed, i])
-        controller = (
-            Generator(space, model, rng, Overrides())
-            if policy == "adaptive"
-            else Random(len(space.axes), rng)
-        )
-        theta = theta0[i].copy()
-        for t in range(ATTEMPTS):
-            x = controller.next()
-            p = world.p(theta, x)
-            y = rng.random(len(p)) < p
-            rows.append({"learner": i, "order": t, "x": x, "y": y.astype(float)})
-            theta = theta + rates[i] * gain("wilson85", p, y)
-            controller.observe(x, y, bool(y.all()))
-    return rows
-
-
-def outcomes_of(rows: list[dict], n_faults: int) -> list[AttemptOutcome]:
-    return [AttemptOutcome(r["x"], np.zeros(n_faults), r["y"], bool(r["y"].all())) for r in rows]
-
-
-def by_learner(rows: list[dict]) -> dict[int, list[dict]]:
-    grouped: dict[int, list[dict]] = {}
-    for r in rows:
-        grouped.setdefault(r["learner"], []).append(r)
-    return grouped
-
-
-def fit_lltm(space: Space, train: dict[int, list[dict]]) -> DifficultyModel:
-    """Alternate: abilities by replay under the current model, then refit the weights (2 rounds)."""
-    model = space.prior_model()
-    n_faults = len(space.faults)
-    for round_ in range(2):
-        xs, thetas, ys = [], [], []
-        for rows in train.values():
-            outcomes = outcomes_of(rows, n_faults)
-            thetas.append(abilities_before(prior_state(len(space.skills)), model, outcomes))
-            xs.append(np.array([r["x"] for r in rows]))
-            ys.append(np.array([r["y"] for r in rows]))
-        x = np.vstack(xs)
-        data = PooledAttempts(x, np.zeros((len(x), n_faults)), np.vstack(thetas), np.vstack(ys))
-        model = fit(space.prior_model(), data, f"fit-{round_}")
-    return model
 
 
 def predict_lltm(space: Space, model: DifficultyModel, test: dict[int, list[dict]]) -> np.ndarray:
@@ -143,7 +89,7 @@ def metrics(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 
 def evaluate(policy: str, space: Space, world) -> dict[str, dict[str, float]]:
-    groups = by_learner(simulate(policy, space, world, seed=1))
+    groups = by_learner(simulate(policy, space, world, 1, LEARNERS, ATTEMPTS))
     ids = sorted(groups)
     halves = [ids[: len(ids) // 2], ids[len(ids) // 2 :]]
     scores: dict[str, list[np.ndarray]] = {
