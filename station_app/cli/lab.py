@@ -15,12 +15,14 @@ from lab.bus.topics import Kind
 from lab.recording.mcap_io import read_recording, recording_info
 from lab.recording.service import RecordingProcess
 from lab.server.audit import StoreLiveAudit
+from lab.server.health import LabHealth
 from lab.server.keyring import load_server_keys
 from lab.server.relay import Relay, RelayEndpoints
 from lab.server.requests import RequestServer
 from lab.server.store_access import StoreAccess
-from lab.store.engine import make_engine
+from lab.store.engine import make_engine, make_session_factory
 from lab.store.migrate import current_revision, head_revision
+from station_app.admin.support import admin_settings
 from station_app.cli.context import Context
 from station_app.cli.keys import keys_dir
 
@@ -40,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--requests", metavar="URL", help="request endpoint (default: bus.request_endpoint)")
     serve.add_argument("--host", help="bind this host instead, e.g. 0.0.0.0 for the whole network")
     serve.add_argument(
-        "--recordings", metavar="DIR", help="MCAP folder (default: recordings/ in the data dir)"
+        "--recordings", metavar="DIR", help="MCAP folder (default: recordings/lab/ in the data dir)"
     )
     serve.add_argument(
         "--duration", type=float, metavar="S", help="stop after S seconds (default: run until Ctrl-C)"
@@ -96,7 +98,8 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     recorder: RecordingProcess | None = None
     relay: Relay | None = None
     requests: RequestServer | None = None
-    access = StoreAccess(engine)
+    health = LabHealth(make_session_factory(engine), admin_settings(ctx.config).thresholds)
+    access = health.access(StoreAccess(engine))  # + heartbeats into the store, no-shows released
     audit = StoreLiveAudit(engine)
     try:
         if current_revision(engine) != head_revision():
@@ -105,7 +108,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 "the store schema is not up to date (run `shixun db upgrade`)",
             )
         recorder = RecordingProcess(
-            Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings"
+            Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings" / "lab"
         )
         recorder.start()
         relay = Relay(zctx, access, server_keys, bind, record_endpoint=recorder.endpoint, audit=audit)
@@ -121,6 +124,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 audit=audit,
             )
             requests.start()
+            health.start(zctx, relay.endpoints.viewers, server_keys.public)
         except zmq.ZMQError as exc:
             raise UserError(f"无法监听端口：{exc}", f"cannot bind: {exc}") from None
         ctx.say(
@@ -132,6 +136,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
+        health.stop()
         if requests is not None:
             requests.stop()
         if relay is not None:
