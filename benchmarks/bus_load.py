@@ -24,7 +24,7 @@ round), and the report gives medians, every run, and the machine's load average 
 `--server-nice N` runs every server (reference included) at that niceness; the report says so.
 
 Run: `python -m benchmarks.bus_load [--seconds 10] [--repeats 3] [--stations 30] [--hz 30] [--mentors 5]`.
-Writes benchmarks/results/bus_load.json and .md.
+Writes benchmarks/results/bus_load.json and .md (`--name` for another name).
 """
 
 from __future__ import annotations
@@ -398,6 +398,7 @@ def main() -> None:
     parser.add_argument("--io-threads", type=int, default=2, help="ZeroMQ I/O threads of the server")
     parser.add_argument("--server-nice", type=int, default=0, help="niceness of every server (<0: root)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--name", default="bus_load", help="results file name in benchmarks/results/")
     args = parser.parse_args()
     station_keys = [zmq.curve_keypair() for _ in range(args.stations)]
     mentor_keys = [zmq.curve_keypair() for _ in range(args.mentors)]
@@ -456,8 +457,8 @@ def main() -> None:
             ),
         }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bus_load.json").write_text(json.dumps(report, indent=2))
-    (RESULTS / "bus_load.md").write_text(_markdown(report))
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2))
+    (RESULTS / f"{args.name}.md").write_text(_markdown(report))
     print(_markdown(report))
 
 

@@ -10,11 +10,12 @@ Authorisation: the XPUBs are XPUB_MANUAL. A viewer may only subscribe under its 
 `@<ZAP User-Id>/`, and the relay forwards each station frame to a user by prefixing it with that
 user's prefix — only for topics `policy.decide` allows NOW. Every `refresh_s` the relay looks at the
 facts (invitations, consents, sessions, accounts) reloaded off its thread, and re-decides every
-subscription when they changed or an invitation window opened or closed (`policy.next_change`), so an
-expired or withdrawn invitation or a withdrawn video consent stops that user's stream without
-touching anyone else's. Between changes the decisions are cached: re-deciding hundreds of
-subscriptions on every refresh stalled forwarding for tens of milliseconds twice a second. Upstream, the relay pulls video of a session only while an authorised viewer watches it,
-which is what a station's `Publisher.wanted()` (its "live to mentor" indicator) sees.
+subscription when they changed or an invitation window opened or closed (`policy.next_change`),
+so an expired or withdrawn invitation or a withdrawn video consent stops that user's stream
+without touching anyone else's. Between changes the decisions are cached: re-deciding hundreds of
+subscriptions on every refresh stalled forwarding for tens of milliseconds twice a second.
+Upstream, the relay pulls video of a session only while an authorised viewer watches it, which is
+what a station's `Publisher.wanted()` (its "live to mentor" indicator) sees.
 
 Join snapshots: the relay keeps the last message of every non-video topic and sends it to a user
 whenever one of their subscriptions is (re)granted — after a reconnect too, since the SUB socket
@@ -230,9 +231,9 @@ class Relay:
     def _on_upstream(self, message: zmq.Frame) -> None:
         received = time.monotonic() if self.timing is not None else 0.0
         principal = self._principal(_user_id(message))
-        sent = self._forward(message.bytes, principal=principal)
-        if self.timing is not None and sent is not None:
-            self.timing.add(sent, received, time.monotonic())
+        sent_at = self._forward(message.bytes, principal=principal)
+        if self.timing is not None and sent_at is not None:
+            self.timing.add(sent_at, received, time.monotonic())
 
     def _forward(
         self, data: bytes, principal: Principal | None = None, trusted: bool = False
