@@ -369,7 +369,7 @@ median (min..max) of the per-round ratios. CPU = process CPU time per frame (all
 Where the onnx time goes (1 thread): `InferenceSession.run` {i["cpu_ms"]:.1f} ms CPU per frame; one call of the
 landmark model {i["landmarker_cpu_ms_per_call"]:.1f} ms, of the detector {i["detector_cpu_ms_per_call"]:.1f} ms.
 The models are the cost: the Python side (crop, decoding, refinement, smoothing) is the rest.
-Tried while tuning (measured once, not re-run here): graph optimisation level ALL is 2-2.5x less CPU than
+Tried while tuning (measured once, not re-run here): graph optimisation level ALL is about 2.5x less CPU than
 BASIC/EXTENDED (NCHWc layout; it is onnxruntime's default and set explicitly); flushing denormals, IO
 binding and dropping the heatmap head change nothing measurable; static int8 quantisation (QDQ,
 per-channel, calibrated on the sample crops) cuts the landmark model to ~0.75x CPU but moves landmarks

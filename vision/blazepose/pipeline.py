@@ -49,7 +49,7 @@ def open_session(path: Path, providers: list[str], threads: int) -> ort.Inferenc
             f"ONNX model not found: {path} (run shixun vision export-onnx)",
         )
     options = ort.SessionOptions()
-    # All levels, i.e. with the NCHWc layout optimisation: 2-2.5x less CPU than basic/extended on these
+    # All levels, i.e. with the NCHWc layout optimisation: about 2.5x less CPU than basic/extended on these
     # models (measured). It adapts to the CPU's vector width, so it is applied on the box at load time,
     # never saved offline (onnxruntime: an offline-optimised model is only for identical hardware).
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
