@@ -30,8 +30,15 @@ _BODIES: dict[Kind, dict[str, Any]] = {
     Kind.EVENTS: {"type": "object", "description": "coach event: rule, severity, explanation (zh/en)"},
     Kind.COMMENT: {
         "type": "object",
-        "description": "a comment on the session, e.g. from a mentor",
-        "properties": {"author": {"type": "string"}, "text": {"type": "string"}},
+        "description": "a comment on the session, e.g. from a mentor; optionally about a time range",
+        "properties": {
+            "author": {"type": "string"},
+            "role": {"type": "string"},
+            "text": {"type": "string"},
+            "start": {"type": "number", "minimum": 0, "description": "range start, session seconds"},
+            "end": {"type": "number", "minimum": 0, "description": "range end, session seconds"},
+        },
+        "dependentRequired": {"start": ["end"], "end": ["start"]},
     },
 }
 

@@ -14,6 +14,7 @@ difficulty in the permission matrix (the instructor of the learner's class).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -23,14 +24,16 @@ from typing import Any
 import msgpack
 import zmq
 
-from lab.auth.permissions import Action, Resource
+from lab.auth.permissions import Action, Actor, Resource
 from lab.auth.permissions import decide as decide_permission
 from lab.bus.envelope import Envelope
 from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
 from lab.bus.sockets import DEFAULT_LINK, LinkSettings
 from lab.bus.text import Text, UserError
 from lab.bus.topics import BadTopic, Kind, Topic, check_id, frame
+from lab.recording.schemas import RECORDED_KINDS
 from lab.server.access import AccessSource
+from lab.server.archive import RecordingArchive
 from lab.server.audit import COMMENT_ACTION, LiveAudit
 from lab.server.policy import AccessFacts, Decision, Principal, SessionFacts, decide, may_comment
 from lab.server.relay import utc_now
@@ -64,10 +67,12 @@ class RequestServer:
         inject_endpoint: str,
         *,
         audit: LiveAudit | None = None,
+        archive: RecordingArchive | None = None,
         clock: Callable[[], datetime] = utc_now,
         link: LinkSettings = DEFAULT_LINK,
     ) -> None:
         self.ctx, self.access, self.audit, self.clock, self.link = ctx, access, audit, clock, link
+        self.archive = archive  # recordings and the store, for replay and comments after the end
         self._server, self._authenticator = CurveServer(keys), authenticator
         self._requested_endpoint, self.endpoint = endpoint, endpoint
         self._inject_endpoint = inject_endpoint
@@ -139,6 +144,8 @@ class RequestServer:
             "sessions": self._sessions,
             "comment": self._comment,
             "control": self._control,
+            "recordings": self._recordings,
+            "replay": self._replay,
         }.get(request["op"])
         if handler is None:
             return _error(f"未知操作：{request['op'][:40]}", f"unknown operation: {request['op'][:40]}")
@@ -167,26 +174,25 @@ class RequestServer:
 
     def _live_session(self, request: dict[str, Any]) -> tuple[str, str, SessionFacts, datetime]:
         """The request's station and session, which must be live now (UserError otherwise)."""
-        station, session = request.get("station"), request.get("session")
-        try:
-            check_id(station, "station")
-            check_id(session, "session")
-        except BadTopic as exc:
-            raise UserError(exc.text.zh, exc.text.en) from None
+        station, session = _ids(request)
         now = self.clock()
         facts = self.access.facts(now).sessions.get(session)
         if facts is None or facts.station != station:
             raise UserError("没有这个进行中的会话", "no such live session")
         return station, session, facts, now
 
+    def _next_seq(self, topic: Topic) -> int:
+        # starts from the clock, so a restarted server never repeats a seq a viewer has seen
+        seq = self._seq.get(topic, time.time_ns() // 1_000_000) + 1
+        self._seq[topic] = seq
+        return seq
+
     def _inject_to_station(
         self, principal: Principal, station: str, session: str, type_: str, body: dict[str, Any]
     ) -> int:
         """Send one envelope on the session's comment topic, authored by the caller; its seq."""
         topic = Topic(Kind.COMMENT, station, session)
-        # starts from the clock, so a restarted server never repeats a seq a viewer has seen
-        seq = self._seq.get(topic, time.time_ns() // 1_000_000) + 1
-        self._seq[topic] = seq
+        seq = self._next_seq(topic)
         envelope = Envelope(
             type=type_,
             station=station,
@@ -198,21 +204,77 @@ class RequestServer:
         return seq
 
     def _comment(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
+        """A comment on a live session goes to the station, its viewers and the recording; on a
+        finished one (replayed), it is stored next to the session's recordings."""
         text = request.get("text")
         if not isinstance(text, str) or not 0 < len(text.strip()) <= MAX_COMMENT_CHARS:
             return _error(
                 f"评论须为 1–{MAX_COMMENT_CHARS} 个字符",
                 f"a comment must have 1-{MAX_COMMENT_CHARS} characters",
             )
-        station, session, facts, now = self._live_session(request)
+        body: dict[str, Any] = {"text": text, **_time_range(request)}
+        station, session = _ids(request)
+        now = self.clock()
+        facts = self.access.facts(now).sessions.get(session)
+        finished = None
+        if facts is None and self.archive is not None:
+            finished = self.archive.finished_subject(session, now)
+            facts = SessionFacts(*finished) if finished is not None else None
+        if facts is None or facts.station != station:
+            if self.archive is None:
+                return _error("没有这个进行中的会话", "no such live session")
+            return _error("没有这个会话（进行中或已结束）", "no such session, live or finished")
         decision = may_comment(principal, facts, now)
         if not decision:
             why = decision.text or Text(zh="无权评论此会话", en="not allowed to comment on this session")
             return _error(why.zh, why.en)
-        seq = self._inject_to_station(principal, station, session, "comment", {"text": text})
+        if finished is None:
+            seq = self._inject_to_station(principal, station, session, "comment", body)
+        else:
+            assert self.archive is not None
+            seq = self._next_seq(Topic(Kind.COMMENT, station, session))
+            body = {**body, "author": principal.zap_id, "role": principal.role}
+            self.archive.add_comment(Envelope("comment", station, session, seq, body))
         if self.audit is not None:
             self.audit.record(principal, COMMENT_ACTION, session, {"station": station, "seq": seq})
         return {"ok": True, "seq": seq}
+
+    def _recordings(self, principal: Principal, _request: dict[str, Any]) -> dict[str, Any]:
+        """Finished sessions this user may replay (the matrix: VIEW on the learner's history)."""
+        return {"ok": True, "sessions": self._require_archive().recorded(_actor(principal), self.clock())}
+
+    def _replay(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
+        """One bounded page of a finished session's recording in [start, end) (Unix s), audited."""
+        session = request.get("session")
+        try:
+            check_id(session, "session")
+        except BadTopic as exc:
+            raise UserError(exc.text.zh, exc.text.en) from None
+        start, end = _number(request, "start"), _number(request, "end")
+        if start is not None and end is not None and end <= start:
+            raise UserError("end 须晚于 start", "end must be after start")
+        skip = request.get("skip", 0)
+        if not isinstance(skip, int) or isinstance(skip, bool) or not 0 <= skip <= 1_000_000:
+            raise UserError("skip 须为非负整数", "skip must be a non-negative integer")
+        kinds = request.get("kinds")
+        known = {k.value for k in RECORDED_KINDS}
+        if kinds is not None and (not isinstance(kinds, list) or not set(kinds) <= known or not kinds):
+            raise UserError(f"kinds 须取自 {sorted(known)}", f"kinds must be taken from {sorted(known)}")
+        page = self._require_archive().page(
+            _actor(principal),
+            session,
+            self.clock(),
+            start,
+            end,
+            [Kind(k) for k in kinds] if kinds else None,
+            skip,
+        )
+        return {"ok": True, **page}
+
+    def _require_archive(self) -> RecordingArchive:
+        if self.archive is None:
+            raise UserError("此实验室服务器不提供录制", "this lab server serves no recordings")
+        return self.archive
 
     def _control(self, principal: Principal, request: dict[str, Any]) -> dict[str, Any]:
         """Pass an instructor's change (fault, wind) to the running station, if the caller may make it."""
@@ -252,3 +314,40 @@ def _may_control(principal: Principal, session: SessionFacts, now: datetime) -> 
         return Decision(False, "no_actor")
     decision = decide_permission(actor, Action.EDIT, Resource.DIFFICULTY, session.subject, now)
     return Decision(decision.allowed, "allowed" if decision.allowed else "denied", decision.reason)
+
+
+def _ids(request: dict[str, Any]) -> tuple[str, str]:
+    station, session = request.get("station"), request.get("session")
+    try:
+        return check_id(station, "station"), check_id(session, "session")
+    except BadTopic as exc:
+        raise UserError(exc.text.zh, exc.text.en) from None
+
+
+def _actor(principal: Principal) -> Actor:
+    actor = principal.actor
+    if actor is None:
+        raise UserError("只有用户可以查看录制", "only people can view recordings")
+    return actor
+
+
+def _number(request: dict[str, Any], name: str) -> float | None:
+    value = request.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise UserError(f"{name} 须为非负数", f"{name} must be a non-negative number")
+    return float(value)
+
+
+def _time_range(request: dict[str, Any]) -> dict[str, float]:
+    """A comment's optional time range in session seconds: {start, end}, both or neither."""
+    start, end = _number(request, "start"), _number(request, "end")
+    if start is None and end is None:
+        return {}
+    if start is None or end is None or end < start:
+        raise UserError(
+            "时间段须同时给出 start 和 end，且 end 不早于 start",
+            "a time range needs start and end, end not before start",
+        )
+    return {"start": start, "end": end}

@@ -1,16 +1,16 @@
-"""Time-range annotations carried as comment text: `[01:12.0–01:18.5] keep the load lower`.
+"""Comments as time-range annotations (shared/reference/bus_booking_privacy.md §1.9: annotations are
+time-range events with start, end, author and text).
 
-The lab server's comment request takes only a text (lab.server.requests), so the range travels at the
-head of it, readable as-is on the student's station and in any MCAP reader, and parsed back here for
-the timeline (annotations as time-range events, shared/reference/bus_booking_privacy.md §1.9).
+The range travels in the comment's body as `start`/`end` (session seconds, lab.recording.schemas), so
+the words stay the words; the views show the range as `[01:12.0–01:18.5]`.
 """
 
 from __future__ import annotations
 
-import re
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-_RANGE = re.compile(r"\[(\d+):(\d{2}(?:\.\d+)?)[–-](\d+):(\d{2}(?:\.\d+)?)\]\s?(.*)", re.DOTALL)
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,17 +26,19 @@ def clock(seconds: float) -> str:
     return f"{int(minutes):02d}:{rest:04.1f}"
 
 
-def annotation_text(text: str, start: float | None = None, end: float | None = None) -> str:
-    """The comment text to send: the range (if any, ordered) in front of the words."""
-    if start is None or end is None:
-        return text
+def span(start: float, end: float) -> tuple[float, float]:
+    """A range to send, ordered (a drag may go right to left)."""
     low, high = sorted((start, end))
-    return f"[{clock(low)}–{clock(high)}] {text}"
+    return low, high
 
 
-def parse_annotation(text: str) -> Annotation:
-    found = _RANGE.fullmatch(text)
-    if found is None:
-        return Annotation(text)
-    m0, s0, m1, s1, words = found.groups()
-    return Annotation(words, int(m0) * 60 + float(s0), int(m1) * 60 + float(s1))
+def annotation_of(body: Mapping[str, Any]) -> Annotation:
+    """The annotation in a comment body; a range only when both ends are usable numbers."""
+    text = body["text"]
+    if not isinstance(text, str):
+        raise ValueError("a comment needs a text")
+    start, end = body.get("start"), body.get("end")
+    ranged = all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in (start, end)
+    )
+    return Annotation(text, float(start), float(end)) if ranged else Annotation(text)

@@ -22,6 +22,8 @@ from lab.store.models import Role
 
 VIEWER_SCOPES = (Scope.INVITED, Scope.CLASS)  # mentors (invited sessions) and instructors (own classes)
 
+REQUEST_TIMEOUT_MS = 1500  # a lost server freezes the window at most this long per request
+
 
 def load_bundle(folder: str | Path) -> CurveClient:
     """The CURVE identity in a key bundle folder; a one-line UserError if it is not one."""
@@ -70,7 +72,8 @@ def connect(
     ctx: zmq.Context, endpoints: ViewerEndpoints, bundle: str | Path, actor: Actor | None
 ) -> ViewerLink:
     """Reach the lab server with the bundle's key; it must belong to `actor` when one is logged in."""
-    link = ViewerLink(ctx, endpoints, load_bundle(bundle))  # asks `whoami`; RequestFailed if unanswered
+    # asks `whoami`; RequestFailed if unanswered. Requests run on the GUI thread, so each waits briefly.
+    link = ViewerLink(ctx, endpoints, load_bundle(bundle), timeout_ms=REQUEST_TIMEOUT_MS)
     try:
         admit_role(str(link.identity["role"]))
         if actor is not None and link.identity["user"] != user_zap_id(actor.user_id):

@@ -22,7 +22,7 @@ from typing import Any
 from lab.bus.envelope import Envelope
 from lab.bus.text import Text
 from lab.bus.topics import Kind
-from station_app.mentor.annotations import Annotation, parse_annotation
+from station_app.mentor.annotations import Annotation, annotation_of
 from station_app.runtime.coaching import SEVERITY_ORDER
 from vision.posestream import PoseFrame
 
@@ -129,11 +129,8 @@ class SessionTimeline:
 
     def _comment(self, envelope: Envelope) -> None:
         body = envelope.body
-        text = body["text"]
-        if not isinstance(text, str):
-            raise ValueError("a comment needs a text")
         comment = Comment(
-            envelope.seq, envelope.t_wall, str(body["author"]), str(body["role"]), parse_annotation(text)
+            envelope.seq, envelope.t_wall, str(body["author"]), str(body["role"]), annotation_of(body)
         )
         bisect.insort(self.comments, comment, key=lambda c: c.t_wall)
 

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,10 @@ from lab.bus.requests import RequestFailed
 from lab.bus.text import Lang, Text, UserError
 from lab.store.types import utc_now
 from scenarios.spec import get_spec
-from station_app.mentor.annotations import annotation_text, clock
+from station_app.mentor.annotations import clock, span
 from station_app.mentor.connection import Identity
 from station_app.mentor.live import LiveSession, LiveWatch
-from station_app.mentor.recorded import RecordedSession, open_recorded, recorded_sessions
+from station_app.mentor.recorded import RecordedSession, open_recorded, recorded_sessions, timeline_of
 from station_app.mentor.timeline import SPEEDS, Mode, Playhead, SessionTimeline
 from station_app.mentor.timeline_bar import TimelineBar
 from station_app.views.chart import LineChart
@@ -271,9 +272,16 @@ class MentorWindow(QMainWindow):
         if self.store is not None and self.identity.actor is not None:
             with self.store() as db:
                 recorded = recorded_sessions(db, self.identity.actor, utc_now(), self.settings.recordings_dir)
-            for rec in recorded:
-                when = rec.started_at.astimezone().strftime("%m-%d %H:%M")
-                self._add_item(f"▶ {t('录制', 'recorded')}  {rec.station} · {rec.session[:8]}  {when}", rec)
+        elif self.identity.link is not None:  # a remote mentor: the lab server serves the recordings
+            recorded = [
+                RecordedSession(r["session"], r["station"], r["scenario"], _from_unix(r["started_at"]), ())
+                for r in self.identity.link.recordings()
+            ]
+        else:
+            recorded = []
+        for rec in recorded:
+            when = rec.started_at.astimezone().strftime("%m-%d %H:%M")
+            self._add_item(f"▶ {t('录制', 'recorded')}  {rec.station} · {rec.session[:8]}  {when}", rec)
         if not self.session_list.count():
             empty = QListWidgetItem(t("（没有可查看的会话）", "(no session you may see)"))
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -324,7 +332,7 @@ class MentorWindow(QMainWindow):
         if isinstance(data, LiveSession):
             self.open_live(data)
         else:
-            self.open_recording(data.session)
+            self.open_recording(data)
 
     def open_live(self, live: LiveSession) -> None:
         link = self.identity.link
@@ -337,13 +345,18 @@ class MentorWindow(QMainWindow):
         self.video_withdrawn = False
         self._opened()
 
-    def open_recording(self, session: str) -> None:
-        if self.store is None or self.identity.actor is None:
-            raise UserError("查看录制需要登录账号", "recordings need a lab account")
-        with self.store() as db, db.begin():
-            timeline = open_recorded(
-                db, self.identity.actor, session, utc_now(), self.settings.recordings_dir
-            )
+    def open_recording(self, recorded: RecordedSession) -> None:
+        """From the store with a lab account; otherwise fetched from the lab server (paged, audited there)."""
+        if self.store is not None and self.identity.actor is not None:
+            with self.store() as db, db.begin():
+                timeline = open_recorded(
+                    db, self.identity.actor, recorded.session, utc_now(), self.settings.recordings_dir
+                )
+        elif self.identity.link is not None:
+            messages = self.identity.link.replay(recorded.session)
+            timeline = timeline_of(recorded.station, recorded.session, messages)
+        else:
+            raise UserError("查看录制需要登录账号或密钥包", "recordings need a lab account or a key bundle")
         self.show_recording(timeline)
 
     def show_recording(self, timeline: SessionTimeline) -> None:
@@ -525,15 +538,18 @@ class MentorWindow(QMainWindow):
         self.ranged.setChecked(True)
 
     def send_comment(self) -> None:
-        """To the student's station live, other viewers and the session's recording (via the lab server)."""
-        link, watch = self.identity.link, self.watch
-        if link is None or watch is None:
-            raise UserError("只能对进行中的会话发表评论", "comments can be sent only to a live session")
+        """Through the lab server: on a live session to the student's station, other viewers and the
+        recording; on a recorded one, stored with its recordings."""
+        link = self.identity.link
+        if link is None or self.timeline is None:
+            raise UserError(
+                "发表评论需要密钥包和一个打开的会话", "comments need a key bundle and an open session"
+            )
         words = self.comment_text.text().strip()
         if not words:
             raise UserError("评论不能为空", "the comment is empty")
-        span = (self.range_from.value(), self.range_to.value()) if self.ranged.isChecked() else (None, None)
-        link.comment(watch.live.station, watch.live.session, annotation_text(words, *span))
+        ranged = span(self.range_from.value(), self.range_to.value()) if self.ranged.isChecked() else None
+        link.comment(self.timeline.station, self.timeline.session, words, ranged)
         self.comment_text.clear()
         self.ranged.setChecked(False)
         self.bar.selection = None
@@ -561,6 +577,10 @@ class MentorWindow(QMainWindow):
         self.session_timer.stop()
         self._close_watch()
         super().closeEvent(event)
+
+
+def _from_unix(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _key(data: LiveSession | RecordedSession) -> tuple[str, str]:

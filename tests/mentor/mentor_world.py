@@ -24,6 +24,7 @@ from lab.bus.viewer_link import ViewerEndpoints
 from lab.privacy import consent_records
 from lab.recording.service import serve_recordings
 from lab.scheduling.registry import add_equipment
+from lab.server.archive import RecordingArchive
 from lab.server.audit import StoreLiveAudit
 from lab.server.keyring import set_public_key
 from lab.server.relay import Relay, RelayEndpoints
@@ -121,6 +122,7 @@ class MentorLab:
             self.relay.authenticator,
             self.relay.inject_endpoint,
             audit=self.audit,
+            archive=RecordingArchive(sessions, self.recordings),
         )
         self.requests.start()
         self.endpoints = ViewerEndpoints(

@@ -136,7 +136,8 @@ def test_live_session_follow_pause_scrub_speed_and_an_annotation_reaches_the_sta
     received = []
     qtbot.waitUntil(lambda: received.extend(station_side.comments()) or bool(received), timeout=10000)
     body = received[0].envelope.body
-    assert body["text"] == "[00:02.0–00:05.5] Raise the load before travelling"
+    assert body["text"] == "Raise the load before travelling"
+    assert (body["start"], body["end"]) == (2.0, 5.5)
     assert body["author"] == window.identity.link.identity["user"] and body["role"] == "mentor"
     qtbot.waitUntil(lambda: window.comment_list.count() == 1, timeout=10000)
     (note,) = window.timeline.comments

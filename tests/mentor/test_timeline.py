@@ -7,7 +7,7 @@ import pytest
 
 from lab.bus.envelope import Envelope
 from lab.bus.topics import Kind
-from station_app.mentor.annotations import annotation_text, clock, parse_annotation
+from station_app.mentor.annotations import annotation_of, clock, span
 from station_app.mentor.timeline import Mode, Playhead, SessionTimeline
 
 WALL0 = 1_790_000_000.0  # the session's start on the wall clock
@@ -42,7 +42,7 @@ def test_states_cues_and_comments_on_the_session_clock() -> None:
     timeline.add(Kind.EVENTS, _cue(7.0, 1, 7.0, type="coach.end"))
     assert timeline.cues_at(6.0) and not timeline.cues_at(7.5) and len(timeline.cues) == 1
     assert timeline.next_cue_after(1.0) == 5.0 and timeline.next_cue_after(5.0) is None
-    comment = {"author": "user:3", "role": "mentor", "text": annotation_text("keep it low", 2.0, 3.5)}
+    comment = {"author": "user:3", "role": "mentor", "text": "keep it low", "start": 2.0, "end": 3.5}
     timeline.add(Kind.COMMENT, _env("comment", 0, comment, 77, t_wall=WALL0 + 8.0))
     (only,) = timeline.comments
     assert timeline.comment_time(only) == pytest.approx(8.0)
@@ -102,9 +102,12 @@ def test_playhead_follows_pauses_scrubs_and_plays_at_speed() -> None:
         head.set_speed(3.0)
 
 
-def test_annotation_text_round_trips_and_plain_comments_have_no_range() -> None:
-    text = annotation_text("lower the load slowly", 75.5, 72.0)
-    assert text == "[01:12.0–01:15.5] lower the load slowly"
-    assert parse_annotation(text).start == 72.0 and parse_annotation(text).end == 75.5
-    assert parse_annotation("well done [00:01.0–00:02.0]").start is None
+def test_annotation_ranges_come_from_the_body_and_plain_comments_have_none() -> None:
+    assert span(75.5, 72.0) == (72.0, 75.5)
+    ranged = annotation_of({"text": "lower the load slowly", "start": 72.0, "end": 75.5})
+    assert (ranged.text, ranged.start, ranged.end) == ("lower the load slowly", 72.0, 75.5)
+    assert annotation_of({"text": "well done [00:01.0–00:02.0]"}).start is None
+    assert annotation_of({"text": "x", "start": 1.0, "end": "soon"}).start is None
+    with pytest.raises(ValueError):
+        annotation_of({"text": None})
     assert clock(-3) == "00:00.0" and clock(61.25) == "01:01.2"
