@@ -14,6 +14,7 @@ from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind
 from lab.recording.mcap_io import read_recording, recording_info
 from lab.recording.service import RecordingProcess
+from lab.server.archive import RecordingArchive
 from lab.server.audit import StoreLiveAudit
 from lab.server.health import LabHealth
 from lab.server.keyring import load_server_keys
@@ -107,9 +108,8 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 "数据库结构不是最新（先运行 shixun db upgrade）",
                 "the store schema is not up to date (run `shixun db upgrade`)",
             )
-        recorder = RecordingProcess(
-            Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings" / "lab"
-        )
+        recordings = Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings" / "lab"
+        recorder = RecordingProcess(recordings)
         recorder.start()
         relay = Relay(zctx, access, server_keys, bind, record_endpoint=recorder.endpoint, audit=audit)
         try:
@@ -122,6 +122,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 relay.authenticator,
                 relay.inject_endpoint,
                 audit=audit,
+                archive=RecordingArchive(make_session_factory(engine), recordings),  # remote replay
             )
             requests.start()
             health.start(zctx, relay.endpoints.viewers, server_keys.public)
