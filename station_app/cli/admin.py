@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from station_app.admin.support import admin_settings, open_store
 from station_app.cli.context import Context
 
 
@@ -16,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from station_app.admin.app import run as run_app  # Qt loads only for this command
+    from station_app.admin.app import run as run_app  # Qt and the store load only for this command
+    from station_app.admin.support import admin_settings, open_store
 
     settings = admin_settings(ctx.config)
     sessions = open_store(ctx.db_url)

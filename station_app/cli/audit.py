@@ -5,13 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from sqlalchemy import select
-
-from lab.audit import chain
-from lab.auth.access import require
-from lab.auth.permissions import Action, Resource
 from lab.bus.text import UserError
-from lab.store.models import AuditEntry
 from station_app.cli.context import Context
 from station_app.cli.login import current_actor, now, store
 
@@ -44,7 +38,12 @@ def _head(text: str) -> tuple[int, str]:
     return int(match[1]), match[2]
 
 
+# The store (SQLAlchemy) is imported inside the handlers: building the parser must stay fast.
 def run_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.audit import chain
+    from lab.auth.access import require
+    from lab.auth.permissions import Action, Resource
+
     at = now()
     with store(ctx) as db:
         actor = current_actor(ctx, db, at)
@@ -66,6 +65,10 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_head(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.audit import chain
+    from lab.auth.access import require
+    from lab.auth.permissions import Action, Resource
+
     at = now()
     with store(ctx) as db:
         actor = current_actor(ctx, db, at)
@@ -77,6 +80,12 @@ def run_head(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    from sqlalchemy import select
+
+    from lab.auth.access import require
+    from lab.auth.permissions import Action, Resource
+    from lab.store.models import AuditEntry
+
     if not 1 <= args.last <= 100_000:
         raise UserError("--last 应在 1 到 100000 之间", "--last must be from 1 to 100000")
     at = now()

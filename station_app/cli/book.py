@@ -5,19 +5,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
-from lab.auth.permissions import Action
-from lab.scheduling import bookings
-from lab.scheduling.registry import get_equipment
 from lab.scheduling.rules import local_span
-from lab.store.models import Booking
-from lab.store.types import utc_now
-from station_app.admin.support import admin_settings, parse_day, parse_when, store_transaction
 from station_app.cli.context import Context
+
+# Bookings and the store (SQLAlchemy) are imported inside the handlers, so building the parser
+# stays fast.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lab.store.models import Booking
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,6 +65,12 @@ def _party_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_create(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.scheduling import bookings
+    from lab.scheduling.registry import get_equipment
+    from lab.store.types import utc_now
+    from station_app.admin.support import admin_settings, parse_when, store_transaction
+
     tz = admin_settings(ctx.config).tz
     start, end = parse_when(args.start, tz), parse_when(args.end, tz)
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.equipment}") as session:
@@ -113,6 +118,12 @@ def _row(booking: Booking, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.scheduling import bookings
+    from lab.scheduling.registry import get_equipment
+    from lab.store.types import utc_now
+    from station_app.admin.support import admin_settings, parse_day, store_transaction
+
     tz = admin_settings(ctx.config).tz
     first = parse_day(args.start) if args.start else utc_now().astimezone(tz).date()
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
@@ -138,6 +149,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _change(ctx: Context, booking_id: int, action: Callable[[Session, int], Booking]) -> int:
+    from lab.auth.permissions import Action
+    from station_app.admin.support import admin_settings, store_transaction
+
     tz = admin_settings(ctx.config).tz
     with store_transaction(ctx, Action.EDIT, f"booking:{booking_id}") as session:
         row = _row(action(session, booking_id), tz)
@@ -146,24 +160,38 @@ def _change(ctx: Context, booking_id: int, action: Callable[[Session, int], Book
 
 
 def run_cancel(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.scheduling import bookings
+
     return _change(ctx, args.booking, bookings.cancel)
 
 
 def run_approve(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.scheduling import bookings
+
     return _change(ctx, args.booking, bookings.approve)
 
 
 def run_reject(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.scheduling import bookings
+
     return _change(ctx, args.booking, bookings.reject)
 
 
 def run_checkin(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.scheduling import bookings
+    from lab.store.types import utc_now
+
     return _change(
         ctx, args.booking, lambda session, booking_id: bookings.check_in(session, booking_id, utc_now())
     )
 
 
 def run_release(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.scheduling import bookings
+    from lab.store.types import utc_now
+    from station_app.admin.support import admin_settings, store_transaction
+
     tz = admin_settings(ctx.config).tz
     with store_transaction(ctx, Action.EDIT, "bookings:no-shows") as session:
         released = [_row(b, tz) for b in bookings.release_no_shows(session, utc_now())]

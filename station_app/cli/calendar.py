@@ -9,11 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from lab.auth.permissions import Action
 from lab.bus.text import UserError
-from lab.store.types import utc_now
-from station_app.admin.calendar_feed import feed, make_server, serve
-from station_app.admin.support import admin_settings, open_store, parse_day, store_transaction
 from station_app.cli.context import Context
 
 
@@ -46,6 +42,12 @@ def _positive_days(days: int) -> None:
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    # iCalendar and the store (SQLAlchemy) are imported when run, so building the parser stays fast.
+    from lab.auth.permissions import Action
+    from lab.store.types import utc_now
+    from station_app.admin.calendar_feed import feed
+    from station_app.admin.support import admin_settings, parse_day, store_transaction
+
     tz = admin_settings(ctx.config).tz
     _positive_days(args.days)
     first = parse_day(args.start) if args.start else utc_now().astimezone(tz).date()
@@ -73,6 +75,10 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from station_app.admin.calendar_feed import make_server, serve
+    from station_app.admin.support import open_store, store_transaction
+
     _positive_days(args.days)
     with store_transaction(ctx, Action.EXPORT, f"calendar:feeds:{args.host}:{args.port}"):
         pass  # only someone allowed to export calendars may start the feeds; this is audited

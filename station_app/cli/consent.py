@@ -7,14 +7,18 @@ Withdrawal takes effect at once; clips are then deleted by the next `shixun purg
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from lab.auth.access import find_learner
-from lab.privacy import consent_records
-from lab.store.models import ConsentGiver, ConsentKind
 from station_app.cli.context import Context
 from station_app.cli.login import current_actor, now, store
 
-KINDS = [k.value for k in ConsentKind]
+# The store (SQLAlchemy) is imported inside the handlers so that building the parser stays fast;
+# the choices below are lab.store.models.ConsentKind and ConsentGiver (a test keeps them equal).
+if TYPE_CHECKING:
+    from lab.privacy.consent_records import ConsentStatus
+
+KINDS = ("live_video", "store_clips")
+GIVERS = ("self", "guardian")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     grant = actions.add_parser("grant", help="record a consent")
     grant.add_argument("code", metavar="LEARNER")
     grant.add_argument("--kind", required=True, choices=KINDS)
-    grant.add_argument("--by", required=True, choices=[g.value for g in ConsentGiver], help="who consents")
+    grant.add_argument("--by", required=True, choices=GIVERS, help="who consents")
     grant.set_defaults(handler=run_grant)
     withdraw = actions.add_parser("withdraw", help="withdraw a consent (effective at once)")
     withdraw.add_argument("code", metavar="LEARNER")
@@ -36,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     withdraw.set_defaults(handler=run_withdraw)
 
 
-def _report(ctx: Context, status: consent_records.ConsentStatus) -> None:
+def _report(ctx: Context, status: ConsentStatus) -> None:
     yes, no = ("是", "否") if ctx.lang == "zh" else ("yes", "no")
     if ctx.lang == "zh":
         human = f"{status.learner_code}：直播视频 {yes if status.live_video else no}，保存片段 {yes if status.store_clips else no}"
@@ -46,6 +50,9 @@ def _report(ctx: Context, status: consent_records.ConsentStatus) -> None:
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner
+    from lab.privacy import consent_records
+
     at = now()
     with store(ctx) as db:
         status = consent_records.show(db, current_actor(ctx, db, at), find_learner(db, args.code), at)
@@ -54,6 +61,10 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_grant(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner
+    from lab.privacy import consent_records
+    from lab.store.models import ConsentGiver, ConsentKind
+
     at = now()
     with store(ctx) as db:
         learner = find_learner(db, args.code)
@@ -66,6 +77,10 @@ def run_grant(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_withdraw(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner
+    from lab.privacy import consent_records
+    from lab.store.models import ConsentKind
+
     at = now()
     with store(ctx) as db:
         learner = find_learner(db, args.code)

@@ -6,9 +6,6 @@ import argparse
 from typing import Any
 
 from lab.bus.text import Text
-from lab.store.engine import make_engine
-from lab.store.info import describe
-from lab.store.migrate import current_revision, upgrade
 from station_app.cli.context import Context
 
 
@@ -28,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_upgrade(args: argparse.Namespace, ctx: Context) -> int:
+    # The store (SQLAlchemy, Alembic) is imported when run, so building the parser stays fast.
+    from lab.store.engine import make_engine
+    from lab.store.migrate import current_revision, upgrade
+
     engine = make_engine(ctx.db_url)
     try:
         before = current_revision(engine)
@@ -52,6 +53,9 @@ def run_upgrade(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_info(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.store.engine import make_engine
+    from lab.store.info import describe
+
     engine = make_engine(ctx.db_url, create=False)  # asking must not create an empty store
     try:
         info = describe(engine)

@@ -7,13 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from lab.auth.permissions import Action
 from lab.bus.text import UserError
-from lab.health.monitor import booked_down, health_report, record_heartbeat, set_bus_id
-from lab.scheduling import registry
 from lab.scheduling.rules import local_span
-from lab.store.types import utc_now
-from station_app.admin.support import admin_settings, parse_rule_pairs, parse_when, store_transaction
 from station_app.cli.context import Context
 
 
@@ -85,6 +80,11 @@ def _human(item: dict[str, Any]) -> str:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    # The registry and the store (SQLAlchemy) are imported when run, so building the parser stays fast.
+    from lab.auth.permissions import Action
+    from lab.scheduling import registry
+    from station_app.admin.support import parse_rule_pairs, store_transaction
+
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         item = registry.add_equipment(
             session, registry.parse_kind(args.kind), args.name, args.location or "",
@@ -96,6 +96,10 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.scheduling import registry
+    from station_app.admin.support import store_transaction
+
     with store_transaction(ctx, Action.VIEW, "equipment") as session:
         kind = registry.parse_kind(args.kind) if args.kind else None
         items = [registry.equipment_dict(e) for e in registry.list_equipment(session, kind)]
@@ -104,6 +108,11 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_set(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.health.monitor import set_bus_id
+    from lab.scheduling import registry
+    from station_app.admin.support import parse_rule_pairs, store_transaction
+
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         item = registry.get_equipment(session, args.name)
         if args.location is not None:
@@ -123,6 +132,10 @@ def run_set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_train(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.scheduling import registry
+    from station_app.admin.support import store_transaction
+
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
         people = registry.set_trained(registry.get_equipment(session, args.name), args.who, not args.remove)
     ctx.result({"equipment": args.name, "trained": sorted(people)}, ", ".join(sorted(people)) or "-")
@@ -130,6 +143,10 @@ def run_train(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_blackout(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.scheduling import registry
+    from station_app.admin.support import admin_settings, parse_when, store_transaction
+
     tz = admin_settings(ctx.config).tz
     start, end = parse_when(args.start, tz), parse_when(args.end, tz)
     with store_transaction(ctx, Action.EDIT, f"equipment:{args.name}") as session:
@@ -149,6 +166,11 @@ def run_blackout(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_health(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.health.monitor import booked_down, health_report
+    from lab.store.types import utc_now
+    from station_app.admin.support import admin_settings, store_transaction
+
     settings = admin_settings(ctx.config)
     now = utc_now()
     with store_transaction(ctx, Action.VIEW, "equipment:health") as session:
@@ -167,6 +189,11 @@ def run_health(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_heartbeat(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
+    from lab.health.monitor import record_heartbeat
+    from lab.store.types import utc_now
+    from station_app.admin.support import admin_settings, store_transaction
+
     try:
         body = json.loads(args.body)
     except json.JSONDecodeError:

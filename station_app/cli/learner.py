@@ -10,15 +10,7 @@ import argparse
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
-from lab.auth.access import find_learner, learner_subject, require
-from lab.auth.accounts import find_user
-from lab.auth.invitations import invite, revoke
-from lab.auth.permissions import Action, Resource
 from lab.bus.text import UserError
-from lab.privacy.learner_data import delete_learner, export_learner, learner_files
-from lab.store.models import Learner, SchoolClass
 from station_app.cli.context import Context
 from station_app.cli.login import current_actor, now, store
 from station_app.cli.purge import clips_dir
@@ -72,6 +64,14 @@ def _instant(text: str) -> datetime:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    # The store (SQLAlchemy) is imported when run, so building the parser stays fast.
+    from sqlalchemy import select
+
+    from lab.auth.access import learner_subject, require
+    from lab.auth.accounts import find_user
+    from lab.auth.permissions import Action, Resource
+    from lab.store.models import Learner, SchoolClass
+
     at = now()
     with store(ctx) as db:
         actor = current_actor(ctx, db, at)
@@ -102,6 +102,9 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner
+    from lab.privacy.learner_data import export_learner
+
     if args.out.exists():
         raise UserError(f"{args.out} 已存在，不会覆盖", f"{args.out} exists; not overwriting it")
     at = now()
@@ -115,6 +118,10 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_delete(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner, learner_subject, require
+    from lab.auth.permissions import Action, Resource
+    from lab.privacy.learner_data import delete_learner, learner_files
+
     at = now()
     with store(ctx) as db:
         actor = current_actor(ctx, db, at)
@@ -158,6 +165,9 @@ def run_delete(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_invite(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner
+    from lab.auth.invitations import invite
+
     if not 0 < args.hours <= 24 * 365:
         raise UserError("--hours 应在 0 到 8760 之间", "--hours must be more than 0 and at most 8760")
     at = now()
@@ -182,6 +192,9 @@ def run_invite(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.access import find_learner
+    from lab.auth.invitations import revoke
+
     at = now()
     with store(ctx) as db:
         count = revoke(db, current_actor(ctx, db, at), args.mentor, find_learner(db, args.code), at)

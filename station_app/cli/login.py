@@ -15,15 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from lab.auth import accounts, tokens
-from lab.auth.permissions import Actor
 from lab.bus.text import UserError
-from lab.store.engine import make_engine, make_session_factory
-from lab.store.migrate import current_revision, head_revision, upgrade
 from station_app.cli.context import Context
+
+# The store and accounts (SQLAlchemy, argon2) are imported by the functions that use them, so that
+# building the parser — which imports every command module — stays fast.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lab.auth.permissions import Actor
 
 TOKEN_FILE = "login.token"
 USER_ENV, PASSWORD_ENV = "SHIXUN_USER", "SHIXUN_PASSWORD"
@@ -49,6 +51,9 @@ def now() -> datetime:
 @contextmanager
 def store(ctx: Context) -> Iterator[Session]:
     """One transaction on the store (migrated to head first): committed on success."""
+    from lab.store.engine import make_engine, make_session_factory
+    from lab.store.migrate import current_revision, head_revision, upgrade
+
     engine = make_engine(ctx.db_url)
     try:
         if current_revision(engine) != head_revision():
@@ -81,6 +86,8 @@ def read_password(ctx: Context, from_stdin: bool, confirm: bool = False) -> str:
 
 def current_actor(ctx: Context, db: Session, at: datetime) -> Actor:
     """The person running this command; NotLoggedIn if nobody is."""
+    from lab.auth import accounts, tokens
+
     login, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
     if login and password is not None:
         return accounts.actor_of(accounts.authenticate(db, login, password, at))
@@ -92,6 +99,8 @@ def current_actor(ctx: Context, db: Session, at: datetime) -> Actor:
 
 
 def run_login(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth import accounts, tokens
+
     password = read_password(ctx, args.password_stdin)
     at = now()
     minutes = ctx.config.get("privacy", "login_minutes")

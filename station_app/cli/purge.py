@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab.privacy.purge import apply_purge, plan_purge
 from lab.privacy.retention import RetentionPolicy
 from station_app.cli.context import Context
 from station_app.cli.login import current_actor, now, store
@@ -46,6 +45,8 @@ def clips_dir(ctx: Context) -> Path:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.privacy.purge import apply_purge, plan_purge  # the store (SQLAlchemy): only when run
+
     policy = retention_policy(ctx)
     at = now()
     folder = clips_dir(ctx)

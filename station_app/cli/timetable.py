@@ -1,6 +1,7 @@
 """`shixun timetable`: propose a week's practice timetable with CP-SAT, then accept it into bookings.
 
-The planner (and OR-Tools with it) is imported by the handlers, so other commands start fast."""
+The planner (and OR-Tools with it) and the store (SQLAlchemy) are imported by the handlers, so
+building the parser stays fast."""
 
 from __future__ import annotations
 
@@ -9,10 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lab.auth.permissions import Action
 from lab.bus.text import UserError
-from lab.store.types import utc_now
-from station_app.admin.support import admin_settings, parse_day, read_data_file, store_transaction
 from station_app.cli.context import Context
 
 
@@ -74,6 +72,7 @@ def _needs_from_file(data: Any) -> list:
 
 
 def run_propose(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
     from lab.scheduling.demand import needs_from_estimates, requests_from_needs
     from lab.scheduling.planner import (
         estimates_from_store,
@@ -82,6 +81,7 @@ def run_propose(args: argparse.Namespace, ctx: Context) -> int:
         stations_for_week,
     )
     from lab.scheduling.timetable import propose
+    from station_app.admin.support import admin_settings, parse_day, read_data_file, store_transaction
 
     settings = admin_settings(ctx.config)
     grid = settings.grid(parse_day(args.week))
@@ -134,7 +134,10 @@ def run_propose(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_accept(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth.permissions import Action
     from lab.scheduling.planner import accept
+    from lab.store.types import utc_now
+    from station_app.admin.support import admin_settings, read_data_file, store_transaction
 
     settings = admin_settings(ctx.config)
     proposal = read_data_file(args.proposal)

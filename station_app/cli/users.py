@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 
-from lab.auth import accounts
-from lab.store.models import Role
 from station_app.cli.context import Context
 from station_app.cli.login import current_actor, now, read_password, store
 
-ROLES = [r.value for r in Role]
+# Accounts and the store (SQLAlchemy, argon2) are imported inside the handlers so that building the
+# parser stays fast; ROLES is lab.store.models.Role (a test keeps them equal).
+ROLES = ("student", "instructor", "mentor", "admin", "auditor")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth import accounts
+    from lab.store.models import Role
+
     at = now()
     with store(ctx) as db:
         by = None if accounts.bootstrap_open(db) else current_actor(ctx, db, at)
@@ -57,6 +60,8 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth import accounts
+
     at = now()
     with store(ctx) as db:
         users = accounts.list_users(db, current_actor(ctx, db, at), at)
@@ -77,6 +82,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_role(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth import accounts
+    from lab.store.models import Role
+
     at = now()
     with store(ctx) as db:
         user = accounts.set_role(db, current_actor(ctx, db, at), args.login, Role(args.role), at)
@@ -86,6 +94,8 @@ def run_role(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_disable(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth import accounts
+
     at = now()
     with store(ctx) as db:
         accounts.disable_user(db, current_actor(ctx, db, at), args.login, at)
@@ -97,6 +107,8 @@ def run_disable(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_passwd(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.auth import accounts
+
     at = now()
     with store(ctx) as db:
         by = current_actor(ctx, db, at)
