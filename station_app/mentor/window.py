@@ -430,7 +430,7 @@ class MentorWindow(QMainWindow):
             t("暂停 ❚❚", "Pause ❚❚") if self.playhead.mode is not Mode.PAUSED else t("播放 ▶", "Play ▶")
         )
         self.follow_button.setEnabled(self.watch is not None and self.playhead.mode is not Mode.FOLLOWING)
-        self.send_button.setEnabled(self.watch is not None)
+        self.send_button.setEnabled(self.identity.link is not None)  # live or recorded, via the lab server
         self._show_badge()
         self.bar.show_at(timeline, pos)
         if timeline is None:

@@ -5,6 +5,7 @@ with a time range — real relay, recorder, request endpoint, store and station 
 from __future__ import annotations
 
 import pytest
+from PyQt6.QtCore import Qt
 from sqlalchemy import select
 
 from lab.bus.requests import RequestFailed
@@ -14,6 +15,8 @@ from lab.bus.viewer_link import ViewerLink
 from lab.recording.mcap_io import read_recording
 from lab.server import archive
 from lab.store.models import AuditEntry
+from station_app.mentor.connection import Identity, connect
+from station_app.mentor.window import MentorSettings, MentorWindow
 
 
 def _finished(mentor_lab) -> tuple[str, str]:
@@ -82,3 +85,33 @@ def test_a_failed_whoami_closes_the_request_socket(mentor_lab) -> None:
     with pytest.raises(RequestFailed, match="did not answer"):
         ViewerLink(mentor_lab.ctx, mentor_lab.endpoints, stranger, timeout_ms=300)
     assert _open_sockets(mentor_lab.ctx) == before
+
+
+def test_the_mentor_app_with_only_a_key_bundle_replays_and_annotates_a_recording(qtbot, mentor_lab) -> None:
+    """No store account: the list, the replay and the comment all go through the lab server."""
+    invited, _other = _finished(mentor_lab)
+    link = connect(mentor_lab.ctx, mentor_lab.endpoints, mentor_lab.bundle, None)
+    window = MentorWindow(Identity(None, link), None, MentorSettings(None), "en")
+    qtbot.addWidget(window)
+    window.show()
+    listed = [
+        window.session_list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(window.session_list.count())
+    ]
+    assert [(s.station, s.session) for s in listed if s is not None] == [("st01", invited)]
+    window.session_list.setCurrentRow(0)
+    window.open_button.click()
+    assert window.timeline is not None and window.timeline.states > 30 and window.watch is None
+    window.bar.select(1.0, 2.5)
+    window.comment_text.setText("这里减速 slow down here")
+    window.send_button.click()
+    assert window.status.text() == "comment sent"
+    window.open_button.click()  # re-read from the server: the comment is part of the recording now
+    (note,) = window.timeline.comments
+    assert (note.annotation.text, note.annotation.start, note.annotation.end) == (
+        "这里减速 slow down here",
+        1.0,
+        2.5,
+    )
+    assert window.comment_list.item(0).text().startswith("[00:01.0–00:02.5]")
+    window.close()
+    link.close()
