@@ -9,6 +9,10 @@ An instructor's `control` request (inject a fault, change the wind) travels the 
 `control` envelope; the station's runtime checks it against the scenario and applies it
 (`station_app.runtime.control`), so the server only checks who may ask: EDIT on the learner's
 difficulty in the permission matrix (the instructor of the learner's class).
+With a `RecordingArchive` (lab.server.archive) it also serves finished sessions to people outside
+the school network: `recordings` (what they may replay), `replay` (a bounded page of a time range),
+and comments on a finished session, stored next to its recordings. Comments may carry a time range
+(`start`, `end`: session seconds).
 """
 
 from __future__ import annotations
