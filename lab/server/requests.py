@@ -157,6 +157,9 @@ class RequestServer:
             return handler(principal, request)
         except UserError as exc:
             return _error(exc.text.zh, exc.text.en)
+        except Exception:  # e.g. the store is away: this request fails, the endpoint keeps serving
+            log.exception("requests: %s failed", request["op"][:40])
+            return _error("服务器内部错误，请稍后再试", "internal error on the lab server; try again later")
 
     def _whoami(self, principal: Principal, _request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user": principal.zap_id, "role": principal.role, "prefix": principal.view_prefix}
@@ -262,7 +265,11 @@ class RequestServer:
             raise UserError("skip 须为非负整数", "skip must be a non-negative integer")
         kinds = request.get("kinds")
         known = {k.value for k in RECORDED_KINDS}
-        if kinds is not None and (not isinstance(kinds, list) or not set(kinds) <= known or not kinds):
+        if kinds is not None and (
+            not isinstance(kinds, list)
+            or not kinds
+            or not all(isinstance(k, str) and k in known for k in kinds)
+        ):
             raise UserError(f"kinds 须取自 {sorted(known)}", f"kinds must be taken from {sorted(known)}")
         page = self._require_archive().page(
             _actor(principal),
