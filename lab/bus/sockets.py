@@ -7,6 +7,13 @@
   (§0.3). A conflated receiver must have one topic, since conflation is per socket.
 - ZMTP heartbeats detect frozen links and reconnects back off exponentially (§0.6); linger is short
   so shutdown never hangs on undelivered messages (§1.8.7).
+- Receivers (connecting SUBs that a stalled app may stop reading) use `RECEIVER_LINK`: no ZMTP
+  heartbeat timeout, TCP keepalive instead. libzmq 4.3 aborts ("Assertion failed: _input_stopped",
+  zeromq/libzmq #3937, #4767, fix proposed in PR #4830) when a connecting socket whose receive queue
+  is full has its link re-made: while it does not read, it does not read the peer's PINGs either, so
+  a heartbeat timeout fires; the session reconnects, and the stale "read again" signal from the old
+  link hits the new one. The kernel answers TCP keepalive probes even while the app does not read,
+  so a slow-but-alive peer keeps its link and a vanished one is still detected.
 """
 
 from __future__ import annotations
@@ -41,13 +48,20 @@ def queue_limit(kinds: Iterable[Kind], streams: int = 1) -> int:
 
 @dataclass(frozen=True, slots=True)
 class LinkSettings:
-    """ZMTP heartbeats and reconnect back-off (§0.6: a frozen link is detected in ~3 s)."""
+    """ZMTP heartbeats, TCP keepalive and reconnect back-off (§0.6: a frozen link is detected in ~3 s).
+
+    `heartbeat_ivl_ms=0` sends no PINGs; `heartbeat_timeout_ms=0` also sends no TTL in PINGs, so the
+    peer never times the link out either. `keepalive_idle_s=0` leaves the OS's TCP keepalive setting.
+    """
 
     heartbeat_ivl_ms: int = 1000
     heartbeat_timeout_ms: int = 3000
     reconnect_ivl_ms: int = 100
     reconnect_ivl_max_ms: int = 5000
     linger_ms: int = 100
+    keepalive_idle_s: int = 0
+    keepalive_intvl_s: int = 1
+    keepalive_cnt: int = 3
 
     def apply(self, sock: zmq.Socket) -> None:
         sock.heartbeat_ivl = self.heartbeat_ivl_ms
@@ -56,9 +70,18 @@ class LinkSettings:
         sock.reconnect_ivl = self.reconnect_ivl_ms
         sock.reconnect_ivl_max = self.reconnect_ivl_max_ms
         sock.linger = self.linger_ms
+        if self.keepalive_idle_s > 0:
+            sock.tcp_keepalive = 1
+            sock.tcp_keepalive_idle = self.keepalive_idle_s
+            sock.tcp_keepalive_intvl = self.keepalive_intvl_s
+            sock.tcp_keepalive_cnt = self.keepalive_cnt
 
 
 DEFAULT_LINK = LinkSettings()
+# For links whose receiving end may stop reading (viewers): no ZMTP heartbeat timeout on either side
+# (libzmq #3937, see the module docstring); a vanished peer is noticed by the kernel after 3 s idle
+# + 3 unanswered probes 1 s apart (~6 s), and the viewer app shows STALE meanwhile.
+RECEIVER_LINK = LinkSettings(heartbeat_ivl_ms=0, heartbeat_timeout_ms=0, keepalive_idle_s=3)
 
 
 def open_socket(
@@ -154,7 +177,7 @@ class Receiver:
         conflate: bool = False,
         view_prefix: bytes = b"",
         curve: CurveClient | None = None,
-        link: LinkSettings = DEFAULT_LINK,
+        link: LinkSettings = RECEIVER_LINK,
         streams: int = 1,
     ) -> None:
         self.stats = ReceiverStats()

@@ -20,6 +20,12 @@ what a station's `Publisher.wanted()` (its "live to mentor" indicator) sees.
 Join snapshots: the relay keeps the last message of every non-video topic and sends it to a user
 whenever one of their subscriptions is (re)granted — after a reconnect too, since the SUB socket
 re-subscribes (§0.6: the first messages after a reconnect are lost).
+
+Liveness: the station side uses ZMTP heartbeats (its XSUB is bound, so a re-made link is a fresh
+pipe). The viewer side sends no PINGs and no heartbeat TTL: a viewer app that stalls with a full
+queue does not read PINGs, and a timed-out link on its connecting SUB aborts it in libzmq 4.3
+(#3937, see `lab.bus.sockets`). A slow-but-alive viewer keeps its link (its queue is bounded by
+the HWM); TCP keepalive finds a vanished one.
 """
 
 from __future__ import annotations
@@ -29,14 +35,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import zmq
 
 from lab.bus.envelope import BadMessage, check
 from lab.bus.security import CurveKeys, CurveServer, KeyAuthenticator
-from lab.bus.sockets import DEFAULT_LINK, LIVE_KINDS, LinkSettings, queue_limit
+from lab.bus.sockets import DEFAULT_LINK, LIVE_KINDS, RECEIVER_LINK, LinkSettings, queue_limit
 from lab.bus.topics import SEPARATOR, BadTopic, Kind, split_frame
 from lab.server.access import AccessSource
 from lab.server.audit import LiveAudit, view_action
@@ -89,6 +95,15 @@ class Relay:
     ) -> None:
         self.ctx, self.access, self.record_endpoint, self.audit = ctx, access, record_endpoint, audit
         self.refresh_s, self.streams, self.link, self.clock = refresh_s, streams, link, clock
+        # the viewer XPUBs: the receivers' liveness (no heartbeat timeout, TCP keepalive), `link`'s rest
+        self.viewer_link = replace(
+            link,
+            heartbeat_ivl_ms=RECEIVER_LINK.heartbeat_ivl_ms,
+            heartbeat_timeout_ms=RECEIVER_LINK.heartbeat_timeout_ms,
+            keepalive_idle_s=RECEIVER_LINK.keepalive_idle_s,
+            keepalive_intvl_s=RECEIVER_LINK.keepalive_intvl_s,
+            keepalive_cnt=RECEIVER_LINK.keepalive_cnt,
+        )
         self.timing = timing  # opt-in measurement of the relay's own share of the latency
         self._server = CurveServer(keys)
         self._requested_endpoints = endpoints
@@ -154,9 +169,9 @@ class Relay:
         # per viewer: ~5 s of a full lab's keypoints + state, so a live mentor's hiccup drops nothing
         # while a stalled one costs a bounded ~25 MB (30 stations, 2.7 KB pose frames)
         hwm_live = queue_limit([Kind.POSE, Kind.STATE], self.streams)
-        self._xsub = self._server_socket(zmq.XSUB, hwm_live)
-        self._xpub = self._server_socket(zmq.XPUB, hwm_live)
-        self._xvideo = self._server_socket(zmq.XPUB, queue_limit([Kind.VIDEO]))
+        self._xsub = self._server_socket(zmq.XSUB, hwm_live, self.link)
+        self._xpub = self._server_socket(zmq.XPUB, hwm_live, self.viewer_link)
+        self._xvideo = self._server_socket(zmq.XPUB, queue_limit([Kind.VIDEO]), self.viewer_link)
         for xpub in (self._xpub, self._xvideo):
             xpub.setsockopt(zmq.XPUB_MANUAL, 1)
         self._record: zmq.Socket | None = None
@@ -178,10 +193,10 @@ class Relay:
         for prefix in UPSTREAM_ALWAYS:
             self._xsub.send(b"\x01" + prefix)
 
-    def _server_socket(self, kind: int, hwm: int) -> zmq.Socket:
+    def _server_socket(self, kind: int, hwm: int, link: LinkSettings) -> zmq.Socket:
         sock = self.ctx.socket(kind)
         sock.sndhwm = sock.rcvhwm = hwm
-        self.link.apply(sock)
+        link.apply(sock)
         self._server.apply(sock, self.authenticator)  # refuses without a running authenticator
         return sock
 
