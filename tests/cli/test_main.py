@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,21 @@ def test_config_show_json_reflects_flags(tmp_path: Path) -> None:
     data = json.loads(done.stdout)
     assert data["db_url"] == "sqlite:///x.db"
     assert data["language"] == "en"
+
+
+def test_a_closed_output_pipe_is_not_a_traceback() -> None:
+    """`shixun ... | head -1`: the reader has gone before we write; no traceback may follow."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to write_end now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [*SHIXUN, "--json", "config", "show"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode == 141
