@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import func, select
-
-from lab.auth.access import require
-from lab.auth.accounts import find_user
-from lab.auth.permissions import Action, Resource
 from lab.bus.text import UserError
-from lab.store.models import Learner, Role, SchoolClass
 from station_app.cli.context import Context
 from station_app.cli.login import current_actor, now, store
 
-MAX_CODE_CHARS = SchoolClass.code.type.length
-MAX_NAME_CHARS = SchoolClass.name.type.length
+# The store and its permission checks (SQLAlchemy, argon2) are imported inside the handlers so that
+# building the parser stays fast.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,8 +39,15 @@ def _checked_text(value: str, limit: int, zh_what: str, en_what: str) -> str:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
-    code = _checked_text(args.code, MAX_CODE_CHARS, "班级编号", "class code")
-    name = _checked_text(args.name, MAX_NAME_CHARS, "班级名称", "class name")
+    from sqlalchemy import select
+
+    from lab.auth.access import require
+    from lab.auth.accounts import find_user
+    from lab.auth.permissions import Action, Resource
+    from lab.store.models import Role, SchoolClass
+
+    code = _checked_text(args.code, SchoolClass.code.type.length, "班级编号", "class code")
+    name = _checked_text(args.name, SchoolClass.name.type.length, "班级名称", "class name")
     at = now()
     with store(ctx) as db:
         actor = current_actor(ctx, db, at)
@@ -68,6 +69,12 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from sqlalchemy import func, select
+
+    from lab.auth.access import require
+    from lab.auth.permissions import Action, Resource
+    from lab.store.models import Learner, SchoolClass
+
     at = now()
     with store(ctx) as db:
         actor = current_actor(ctx, db, at)

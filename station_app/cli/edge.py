@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from typing import TYPE_CHECKING
 
-import zmq
-
-from lab.bus.security import CurveClient, CurveKeys
-from lab.bus.sockets import Publisher
 from lab.bus.text import UserError
 from lab.bus.topics import NO_SESSION, Kind, check_id
 from station_app.cli.context import Context
 from station_app.cli.vision import add_source_arguments, camera_reporter, pipeline_settings
-from vision.edge import EdgeIdentity, EdgeWorker
-from vision.pipeline import PoseStream
+
+if TYPE_CHECKING:
+    import zmq
+
+    from lab.bus.security import CurveClient
+    from lab.bus.sockets import Publisher
+    from vision.edge import EdgeIdentity
+
+# ZeroMQ, CURVE and the pose pipeline (OpenCV, NumPy) are imported inside the handler's functions so
+# that building the parser stays fast.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace, ctx: Context) -> int:
+    import zmq
+
+    from lab.bus.security import CurveClient, CurveKeys
+    from vision.edge import EdgeIdentity
+
     identity = EdgeIdentity(check_id(args.station, "station"), check_id(args.session, "session"))
     if not args.heartbeat > 0:
         raise UserError("--heartbeat 应为正数", "--heartbeat must be a positive number")
@@ -68,6 +78,10 @@ def _open_publishers(
     context: zmq.Context, endpoint: str, curve: CurveClient | None, stream_video: bool
 ) -> tuple[Publisher, Publisher | None]:
     """The keypoint publisher and, if streaming is allowed, the video one; a bad endpoint is one line."""
+    import zmq
+
+    from lab.bus.sockets import Publisher
+
     opened: list[Publisher] = []
     try:
         opened.append(Publisher(context, endpoint, curve=curve))
@@ -90,6 +104,9 @@ def _publish(
     publisher: Publisher,
     video: Publisher | None,
 ) -> int:
+    from vision.edge import EdgeWorker
+    from vision.pipeline import PoseStream
+
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())  # a service manager's stop
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lab.bus.security import CurveKeys
 from lab.bus.text import Text
-from lab.server.keyring import create_server_keys, load_server_keys, server_key_files, set_public_key
-from lab.store.engine import make_engine
 from station_app.cli.context import Context
+
+# CURVE keys (ZeroMQ) and the store (SQLAlchemy) are imported inside the handlers so that building the
+# parser stays fast.
 
 
 def keys_dir(ctx: Context) -> Path:
@@ -40,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_server(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.server.keyring import create_server_keys, server_key_files
+
     keys = create_server_keys(keys_dir(ctx), force=args.force)
     public_file, _ = server_key_files(keys_dir(ctx))
     ctx.result(
@@ -53,6 +55,10 @@ def run_server(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_generate(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.bus.security import CurveKeys
+    from lab.server.keyring import load_server_keys, set_public_key
+    from lab.store.engine import make_engine
+
     server_public = load_server_keys(keys_dir(ctx)).public
     name = args.user or args.station
     keys = CurveKeys.generate()
@@ -75,6 +81,9 @@ def run_generate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_revoke(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.server.keyring import set_public_key
+    from lab.store.engine import make_engine
+
     engine = make_engine(ctx.db_url, create=False)
     try:
         set_public_key(engine, None, user=args.user, station=args.station)

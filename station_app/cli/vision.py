@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hardware.cameras import GrabberStatus
 from lab.bus.text import UserError
 from station_app.cli.context import Context
-from vision.backends import BACKENDS
-from vision.pipeline import PipelineSettings, PoseStream
-from vision.posestream import PoseStreamHeader, PoseStreamWriter
+
+if TYPE_CHECKING:
+    from hardware.cameras import GrabberStatus
+    from vision.pipeline import PipelineSettings
+
+# The pipeline, cameras and pose backends (OpenCV, NumPy, MediaPipe) are imported inside the
+# functions that use them so that building the parser stays fast; BACKENDS is
+# vision.backends.BACKENDS (a test keeps them equal).
+BACKENDS = ("mediapipe", "onnx")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +76,8 @@ def _positive_int(text: str) -> int:
 
 def pipeline_settings(args: argparse.Namespace, ctx: Context) -> PipelineSettings:
     """Configuration and flags as plain values for the vision layer."""
+    from vision.pipeline import PipelineSettings
+
     get = ctx.config.get
     task_model = args.task_model or get("vision", "task_model")
     model_dir = get("vision", "onnx_model_dir")
@@ -104,6 +112,9 @@ def camera_reporter(ctx: Context) -> Callable[[GrabberStatus], None]:
 
 
 def run_command(args: argparse.Namespace, ctx: Context) -> int:
+    from vision.pipeline import PoseStream
+    from vision.posestream import PoseStreamHeader, PoseStreamWriter
+
     stream = PoseStream(
         args.source,
         pipeline_settings(args, ctx),
