@@ -49,7 +49,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "mentor": {
         "bundle": "",  # the mentor's key bundle folder (`shixun keys generate`); empty: ask at log-in
-        "recordings_dir": "",  # the lab server's recordings; empty: `recordings/` in the data dir
+        "recordings_dir": "",  # the lab server's recordings; empty: `recordings/lab/` in the data dir
     },
     "privacy": {
         "stream_video": False,  # only with consent and a role that may see it

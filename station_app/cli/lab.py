@@ -6,26 +6,21 @@ import argparse
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import zmq
 
 from lab.bus.text import Text, UserError
 from lab.bus.topics import Kind
-from lab.recording.mcap_io import read_recording, recording_info
-from lab.recording.service import RecordingProcess
-from lab.server.archive import RecordingArchive
-from lab.server.audit import StoreLiveAudit
-from lab.server.health import LabHealth
-from lab.server.keyring import load_server_keys
-from lab.server.relay import Relay, RelayEndpoints
-from lab.server.requests import RequestServer
-from lab.server.store_access import StoreAccess
-from lab.store.engine import make_engine, make_session_factory
-from lab.store.migrate import current_revision, head_revision
-from station_app.admin.support import admin_settings
 from station_app.cli.context import Context
 from station_app.cli.keys import keys_dir
+
+if TYPE_CHECKING:
+    from lab.recording.service import RecordingProcess
+    from lab.server.relay import Relay, RelayEndpoints
+    from lab.server.requests import RequestServer
+
+# The server (ZeroMQ, SQLAlchemy, Alembic) and recordings (MCAP) are imported inside the functions that
+# use them so that building the parser stays fast.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,8 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(handler=run_recording)
 
 
+def lab_recordings_dir(ctx: Context) -> Path:
+    """Where `lab serve` records by default, apart from any station's own recordings/."""
+    return ctx.config.data_dir / "recordings" / "lab"
+
+
 def endpoints(args: argparse.Namespace, stations_default: str) -> RelayEndpoints:
     """Stations' URL from config or flag; viewer and video ports follow it (+2, +3) unless given."""
+    from lab.server.relay import RelayEndpoints
+
     stations = args.stations or stations_default
     parts = urlsplit(stations)
     if parts.scheme != "tcp" or parts.port is None or not parts.hostname:
@@ -89,6 +91,20 @@ def _with_host(url: str | None, host: str | None) -> str | None:
 
 
 def run_serve(args: argparse.Namespace, ctx: Context) -> int:
+    import zmq
+
+    from lab.recording.service import RecordingProcess
+    from lab.server.archive import RecordingArchive
+    from lab.server.audit import StoreLiveAudit
+    from lab.server.health import LabHealth
+    from lab.server.keyring import load_server_keys
+    from lab.server.relay import Relay
+    from lab.server.requests import RequestServer
+    from lab.server.store_access import StoreAccess
+    from lab.store.engine import make_engine, make_session_factory
+    from lab.store.migrate import current_revision, head_revision
+    from station_app.admin.support import admin_settings
+
     if args.duration is not None and args.duration <= 0:
         raise UserError("--duration 必须为正数", "--duration must be positive")
     bind = endpoints(args, ctx.config.get("bus", "lab_server"))
@@ -108,7 +124,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 "数据库结构不是最新（先运行 shixun db upgrade）",
                 "the store schema is not up to date (run `shixun db upgrade`)",
             )
-        recordings = Path(args.recordings) if args.recordings else ctx.config.data_dir / "recordings" / "lab"
+        recordings = Path(args.recordings) if args.recordings else lab_recordings_dir(ctx)
         recorder = RecordingProcess(recordings)
         recorder.start()
         relay = Relay(zctx, access, server_keys, bind, record_endpoint=recorder.endpoint, audit=audit)
@@ -165,6 +181,8 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_recording(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.recording.mcap_io import read_recording, recording_info
+
     info = recording_info(args.file)
     if not args.kind:
         span = f"{info['start']}–{info['end']}" if info["start"] is not None else "—"

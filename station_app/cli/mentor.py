@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from lab.bus.viewer_link import ViewerEndpoints
     from station_app.admin.support import open_store
-    from station_app.cli.lab import endpoints
+    from station_app.cli.lab import endpoints, lab_recordings_dir
     from station_app.mentor.app import run as run_app  # Qt loads only for this command
     from station_app.mentor.connection import load_bundle
     from station_app.mentor.window import MentorSettings
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if bundle:
         load_bundle(bundle)  # a wrong folder is one line before any window opens
     recordings = args.recordings or config.get("mentor", "recordings_dir")
-    settings = MentorSettings(Path(recordings) if recordings else config.data_dir / "recordings")
+    settings = MentorSettings(Path(recordings) if recordings else lab_recordings_dir(ctx))
     sessions = open_store(ctx.db_url)
     try:
         return run_app(sessions, viewer_endpoints, settings, ctx.lang, bundle)
