@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import seed_lab
 from icalendar import Calendar
+from lab_world import seed_lab
 
 from lab.auth.accounts import actor_of, create_user
 from lab.store.engine import make_engine, make_session_factory

@@ -5,10 +5,12 @@ entirely, proving the database itself refuses the overlap (shared/reference/bus_
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import time
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, TZ, Lab, local
+from lab_world import NOW, TZ, Lab, local
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -65,6 +67,22 @@ def _contend(url: str, who: tuple[str, str], raw: bool, barrier, results) -> Non
     engine.dispose()
 
 
+def _collect(results, workers, count: int, deadline_s: float = 180.0) -> list:
+    """Every worker's outcomes; fails at once (not after a long wait) if the workers die without them."""
+    outcomes: list = []
+    deadline = time.monotonic() + deadline_s
+    while len(outcomes) < count:
+        try:
+            outcomes.append(results.get(timeout=1))
+        except queue.Empty:
+            dead = [w.exitcode for w in workers if w.exitcode is not None]
+            assert len(dead) < len(workers), (
+                f"workers exited {dead} after {len(outcomes)} of {count} outcomes"
+            )
+            assert time.monotonic() < deadline, f"only {len(outcomes)} of {count} outcomes"
+    return outcomes
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("raw", [False, True], ids=["service", "raw-insert"])
 def test_concurrent_overlapping_bookings_never_both_succeed(lab: Lab, raw: bool) -> None:
@@ -75,7 +93,7 @@ def test_concurrent_overlapping_bookings_never_both_succeed(lab: Lab, raw: bool)
     ]
     for worker in workers:
         worker.start()
-    outcomes = [results.get(timeout=120) for _ in range(ROUNDS * len(CONTENDERS))]
+    outcomes = _collect(results, workers, ROUNDS * len(CONTENDERS))
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0

@@ -8,8 +8,8 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from conftest import NOW, TZ, Lab, local
 from icalendar import Calendar
+from lab_world import NOW, TZ, Lab, local
 
 from lab.scheduling.bookings import book, resolve_parties
 from lab.scheduling.registry import get_equipment

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import NOW, TZ, Lab, local
 from icalendar import Calendar
+from lab_world import NOW, TZ, Lab, local
 
 from lab.bus.text import Text
 from lab.scheduling.bookings import book, book_series, list_bookings, resolve_parties
