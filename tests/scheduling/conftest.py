@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lab_world import Lab, seed_lab
+from scheduling_world import Lab, seed_lab
 
 from lab.store.engine import make_engine, make_session_factory
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from lab_world import seed_lab
+from scheduling_world import seed_lab
 
 from lab.auth.accounts import actor_of, create_user
 from lab.store.engine import make_engine, make_session_factory

@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from lab_world import NOW, TZ, Lab, local
+from scheduling_world import NOW, TZ, Lab, local
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 

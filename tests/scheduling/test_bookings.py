@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from lab_world import NOW, TZ, Lab, local
+from scheduling_world import NOW, TZ, Lab, local
 
 from lab.scheduling.bookings import (
     BadTransition,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from icalendar import Calendar
-from lab_world import NOW, TZ, Lab, local
+from scheduling_world import NOW, TZ, Lab, local
 
 from lab.scheduling.bookings import book, resolve_parties
 from lab.scheduling.registry import get_equipment

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import zmq
-from lab_world import NOW, Lab
+from scheduling_world import NOW, Lab
 
 from lab.bus.sockets import Publisher, Receiver
 from lab.bus.topics import Kind, Topic

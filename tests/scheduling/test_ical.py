@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from icalendar import Calendar
-from lab_world import NOW, TZ, Lab, local
+from scheduling_world import NOW, TZ, Lab, local
 
 from lab.bus.text import Text
 from lab.scheduling.bookings import book, book_series, list_bookings, resolve_parties
