@@ -196,6 +196,60 @@ CASES = (
         lambda k: {"edit": keep, "time_varying": mocap.signal_arm("left", 170 + k)},
         config=EU,
     ),
+    # Circles (hand_signals.md §4.2, §4.4): the hand circles about once a second, a cone of 7–12°.
+    Case(
+        "signal:hoist",
+        "standing",
+        SIGNAL_YAWS,
+        lambda k: {
+            "edit": keep,
+            "time_varying": mocap.signal_arm(
+                _arm(k),
+                80 + k,
+                swing_hz=0.9 + 0.03 * k,
+                elbow_rad=-1.4,
+                roll_deg=90 if _arm(k) == "right" else -90,
+                circle_deg=10 + 0.2 * k,
+            ),
+        },
+        config=ASME,
+    ),
+    Case(
+        "signal:lower",
+        "standing",
+        SIGNAL_YAWS,
+        lambda k: {
+            "edit": keep,
+            "time_varying": mocap.signal_arm(
+                _arm(k), 26 + 0.4 * k, swing_hz=0.9 + 0.03 * k, circle_deg=5 + 0.2 * k
+            ),
+        },
+        config=ASME,
+    ),
+    Case(
+        "signal:hoist",
+        "standing",
+        SIGNAL_YAWS,
+        lambda k: {
+            "edit": keep,
+            "time_varying": mocap.signal_arm(
+                "right", 172 + k, swing_hz=0.9 + 0.03 * k, circle_deg=10 + 0.2 * k
+            ),
+        },
+        config=EU,
+    ),
+    Case(
+        "signal:lower",
+        "standing",
+        SIGNAL_YAWS,
+        lambda k: {
+            "edit": keep,
+            "time_varying": mocap.signal_arm(
+                "right", 26 + 0.4 * k, swing_hz=0.9 + 0.03 * k, circle_deg=5 + 0.2 * k
+            ),
+        },
+        config=EU,
+    ),
 )
 
 

@@ -192,6 +192,8 @@ STILL_SPREAD_M = (0.2, 0.4)  # held still below the first, not at all above the 
 # ~0.2 m of travel over 1.5 s, ~0.1 m over 0.25 s (jitter, after the body frame's low-pass).
 SWING_STARTED_M = (0.15, 0.2)
 SWINGING_FRAMES, SWINGING_M = 8, 0.08  # still swinging: this much travel along the axis in the last frames
+# A circle: the wrist has turned back this often along both horizontal axes (one each is ~3/4 of a turn).
+CIRCLE_TURNS = 1.0
 OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
 
 
@@ -224,7 +226,8 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
         a, b = float(np.ptp(lateral)), float(np.ptp(forward))
         if min(a, b) < 0.08 or max(a, b) > 3.0 * min(a, b):
             return 0.0
-        return min(1.0, _reversals(lateral, 0.04) / 2.0) * min(1.0, _reversals(forward, 0.04) / 2.0)
+        turns = CIRCLE_TURNS
+        return min(1.0, _reversals(lateral, 0.04) / turns) * min(1.0, _reversals(forward, 0.04) / turns)
     if kind == "sweep_out":
         x = path[:, 0]
         return _ramp(float(x[-1] - np.min(x)), 0.0, SWING_STARTED_M[1])

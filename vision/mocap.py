@@ -461,20 +461,28 @@ def signal_arm(
     swing_hz: float = 1.2,
     elbow_rad: float = 0.0,
     roll_deg: float = 0.0,
+    circle_deg: float = 0.0,
 ) -> Callable[[float], PoseEdit]:
     """A signalling arm over time: raised sideways by `raise_deg` (90 = level, 180 = straight up),
     swinging back and forth horizontally by ±`swing_deg` at `swing_hz` (e.g. ASME B30 "stop").
 
     `roll_deg` turns the arm about its own axis first, so that a bent elbow (`elbow_rad`) lifts the
-    forearm upwards instead of forwards (e.g. GB 5082 "hook up").
+    forearm upwards instead of forwards (e.g. GB 5082 "hook up"). `circle_deg` moves the arm's axis
+    round a cone of that half-angle at `swing_hz`, so the hand draws circles (ASME/EU hoist and lower).
     """
     base = quat_mul(
         quat_wxyz((1, 0, 0), -raise_deg if side == "right" else raise_deg), quat_wxyz((0, 1, 0), roll_deg)
     )
 
     def at(t: float) -> PoseEdit:
-        swing = quat_wxyz((0, 1, 0), swing_deg * math.sin(2 * math.pi * swing_hz * t))
-        return arm_pose(side, quat_mul(swing, base), elbow_rad)
+        phase = 2 * math.pi * swing_hz * t
+        swing = quat_wxyz((0, 1, 0), swing_deg * math.sin(phase))
+        # Tilts about the two axes across the (resting, hanging) arm, a quarter turn apart: a cone.
+        cone = quat_mul(
+            quat_wxyz((1, 0, 0), circle_deg * math.cos(phase)),
+            quat_wxyz((0, 0, 1), circle_deg * math.sin(phase)),
+        )
+        return arm_pose(side, quat_mul(swing, quat_mul(base, cone)), elbow_rad)
 
     return at
 

@@ -122,3 +122,14 @@ def test_only_emergency_stop_is_taken_from_a_walking_signaller(humanoid, walk):
     assert while_walking(mocap.signal_arm("right", 90, 25)) == []  # legs moving: not signalling
     both = while_walking(mocap.signal_arm("right", 90, 25), mocap.signal_arm("left", 90, 25))
     assert both == ["emergency_stop"]
+
+
+def test_circling_hand_is_lower_within_one_turn(humanoid, walk):
+    # ASME B30 lower: arm extended downward and held out, the hand circling (hand_signals.md §4.2).
+    circling = signal_events(
+        humanoid, walk, "asme_b30", mocap.signal_arm("right", 28, swing_hz=1.0, circle_deg=6)
+    )
+    assert [e.detail["signal"] for e in circling] == ["lower"]
+    assert circling[0].detected_at - 1.3 < 1.0  # posture formed at 1.3 s; recognised within one turn
+    still = signal_events(humanoid, walk, "asme_b30", mocap.signal_arm("right", 28))
+    assert [e.detail.get("signal") for e in still] == []
