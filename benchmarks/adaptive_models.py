@@ -66,7 +66,7 @@ def bkt_frame(space: Space, rows: dict[int, list[dict]]) -> pd.DataFrame:
 
 
 def predict_bkt(space: Space, train: dict, test: dict) -> np.ndarray:
-    model = BKT(seed=0, num_fits=5)
+    model = BKT(seed=0, num_fits=5, parallel=False)  # worker processes only cost start-up here
     model.fit(data=bkt_frame(space, train))
     predicted = model.predict(data=bkt_frame(space, test)).sort_values("order_id")
     return predicted["correct_predictions"].to_numpy().reshape(-1, len(space.skills))
