@@ -36,6 +36,7 @@ from lab.bus.text import Lang, Text, UserError
 from scenarios.spec import Spec
 from sim.crane.scene import CONTROL_HZ
 from sim.operators.command import Command
+from station_app.mentor.annotations import annotation_of, clock
 from station_app.runtime.coaching import SEVERITY_ORDER
 from station_app.runtime.control import Inbox
 from station_app.runtime.operators import operator_for
@@ -302,8 +303,7 @@ class StationWindow(QMainWindow):
                 self.language.t("教师对本次练习的实时调整", "an instructor's live change to this attempt")
             )
         elif kind == "comment":
-            body = payload.envelope.body
-            self.messages.setText(f"💬 {body.get('text', '')}")
+            self.messages.setText(f"💬 {comment_text(payload.envelope.body)}")
 
     def _take(self, tick: Tick) -> None:
         """Cues that started or ended this step drive the banner and the skeleton's alert colours."""
@@ -412,6 +412,18 @@ class StationWindow(QMainWindow):
                 self.start_button.setEnabled(True)
 
         return slot
+
+
+def comment_text(body: Any) -> str:
+    """A mentor's comment as the station shows it: `[mm:ss.s–mm:ss.s] text` when it marks a range of
+    the session (body start/end, as the mentor app shows it), else the text alone."""
+    try:
+        note = annotation_of(body)
+    except (KeyError, TypeError, ValueError):
+        return ""  # a comment without words: nothing to show
+    if note.start is None or note.end is None:
+        return note.text
+    return f"[{clock(note.start)}–{clock(note.end)}] {note.text}"
 
 
 def _most_severe(events: Any) -> CoachEvent | None:

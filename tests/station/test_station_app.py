@@ -27,7 +27,7 @@ from station_app.runtime.session import SessionSettings
 from station_app.runtime.trainee import demo_trainee
 from station_app.station.app import TITLE, admit
 from station_app.station.camera import CameraFeed, video_with_pictures
-from station_app.station.window import StationSetup, StationWindow
+from station_app.station.window import StationSetup, StationWindow, comment_text
 from station_app.views.login import LoginDialog
 from vision.pipeline import PipelineSettings
 
@@ -255,10 +255,29 @@ def test_instructor_changes_and_comments_reach_the_station(qtbot, lab_store, tmp
     arrived.append(Message(topic, Envelope("comment", "station-01", session, 2, comment)))
     window.tick()
     assert window.messages.text() == "💬 Slow down before the corner"
+    ranged = {**comment, "text": "Too fast here", "start": 72.0, "end": 78.5}
+    arrived.append(Message(topic, Envelope("comment", "station-01", session, 3, ranged)))
+    window.tick()
+    assert window.messages.text() == "💬 [01:12.0–01:18.5] Too fast here"
     bad = {"action": "inject_fault", "fault": "no_such_fault", "author": "user:2", "role": "instructor"}
-    arrived.append(Message(topic, Envelope("control", "station-01", session, 3, bad)))
+    arrived.append(Message(topic, Envelope("control", "station-01", session, 4, bad)))
     window.tick()  # refused by the scene: the station says so and runs on
     assert "refused (fault no_such_fault injected)" in window.messages.text() and window.session.running
     window.switch.setCurrentIndex(0)
     screenshot(window, "station_change_zh.png")
     window.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"text": "Hook high", "start": 5, "end": 9.5}, "[00:05.0–00:09.5] Hook high"),
+        ({"text": "Hook high", "start": 5.0}, "Hook high"),  # half a range is no range
+        ({"text": "Hook high", "start": 5.0, "end": "9"}, "Hook high"),
+        ({"text": "Hook high", "start": True, "end": 9.0}, "Hook high"),
+        ({"text": 7, "start": 5.0, "end": 9.0}, ""),  # garbled: nothing, and the station runs on
+        ({"start": 5.0, "end": 9.0}, ""),
+    ],
+)
+def test_comment_text_shows_a_range_only_when_both_ends_are_numbers(body: dict, shown: str) -> None:
+    assert comment_text(body) == shown
