@@ -36,7 +36,7 @@ from coach.context import DangerZone, FrameContext
 from coach.engine import Coach, CoachConfig
 from coach.geometry import posture
 from coach.reba import RebaInputs, score
-from coach.rules import RULES, Features
+from coach.rules import RULES, Features, view_class
 from vision import mocap
 from vision.landmarks import Landmark as L
 
@@ -340,7 +340,18 @@ def evaluate_view(case: Case, yaw: float, humanoid: mocap.Humanoid, seed: int) -
         support = truth
     else:
         mask = _truth(case.label, clean, ctx)
-        truth = _intervals(mask, times, RULES[case.label].timing.min_duration)
+        # An episode's onset clock starts when the rule may judge it: the clean motion is over the
+        # threshold *and* the camera sees the body from a view the rule allows (the punch clip's
+        # pelvis swings between facing the camera and side-on every few seconds; from the front the
+        # stooped-lift rule rightly abstains). The lag of the coach's own low-passed view estimate
+        # still counts against it.
+        rule = RULES[case.label]
+        judgeable = np.array([view_class(posture(f.world).view_yaw_deg) in rule.views for f in clean.frames])
+        truth = [
+            (float(times[judged][0]), end)
+            for start, end in _intervals(mask, times, rule.timing.min_duration)
+            if (judged := (times >= start) & (times <= end) & judgeable).any()
+        ]
         support = _intervals(mask, times, 0.0)
     delays = []
     for start, end in truth:
@@ -508,9 +519,16 @@ def write_results(cases: list[dict], abstained: dict, correct: dict, lookalikes:
         "Noisy landmarks (AR(1) jitter σ 1.5 cm, 3 cm in depth, image σ 0.003); truth from the clean stream.",
         f"Each row: {EPISODES_PER_VIEW} episodes per camera yaw, each yaw with its own noise seed; 95 % Wilson",
         "intervals in brackets. Posture rules: an episode starts when the clean motion first crosses the rule's",
-        "threshold. Hand signals: an episode starts when the signal posture is fully formed, i.e. at the end of",
+        "threshold while the camera sees the body from a view the rule may judge (the punch clip's pelvis turns",
+        "between facing the camera and side-on; from the front the stooped-lift rule abstains by design; the",
+        "coach's own 0.5 s view low-pass still counts in the delay). Hand signals: an episode starts when the signal posture is fully formed, i.e. at the end of",
         "the 0.3 s ramp that brings the arm from rest into the signal's pose (a swinging signal is already",
-        "swinging then); onset delay = the time the event is emitted minus that moment.",
+        "swinging then); onset delay = the time the event is emitted minus that moment. Circles (ASME/EU hoist",
+        "and lower, ~1 turn/s) are recognised once the wrist has turned back along both horizontal axes, about",
+        "3/4 of a turn, so their onset cannot reach 0.5 s at that pace. EU hoist (arm up, hand circling) is",
+        "mostly taken for EU stop (arm up, held): over stop's 0.3 s stillness window a slow circle moves the",
+        "wrist as little as jitter does, and stop wins first (an open defect). Not in the harness: trolley/bridge travel",
+        "(the mocap rig cannot push the hand along an extended arm) and GB stop/trolley sweeps (not built yet).",
         "",
         "| rule / signal | clip | camera yaws | episodes | recall | precision | onset median s | onset p90 s | onset max s |",
         "|---|---|---|---|---|---|---|---|---|",
