@@ -14,7 +14,6 @@ Instructor overrides have no table of their own yet: they are kept as audit-log 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lab.audit import chain as audit_chain
 from lab.bus.text import UserError
 from lab.store.models import Attempt, AuditEntry, Learner, ScenarioSpec, SchoolClass
 from lab.store.types import utc_now
@@ -320,7 +320,7 @@ def save_overrides(
         if session.scalars(select(SchoolClass).where(SchoolClass.code == class_code)).first() is None:
             raise UserError(f"未知班级 {class_code}", f"unknown class {class_code}")
         resource = _scope("class", str(class_code), space.spec.id)
-    _append_audit(session, actor, OVERRIDES_ACTION, resource, {"overrides": overrides.to_dict()})
+    audit_chain.append(session, actor, OVERRIDES_ACTION, resource, {"overrides": overrides.to_dict()})
     return resource
 
 
@@ -339,25 +339,6 @@ def check_against_spec(space: Space, overrides: Overrides) -> None:
         raise UserError(f"未知故障 {sorted(unknown)}", f"unknown faults {sorted(unknown)}")
     if overrides.focus_skill is not None and overrides.focus_skill not in space.skills:
         raise UserError(f"未知技能 {overrides.focus_skill}", f"unknown skill {overrides.focus_skill}")
-
-
-def _append_audit(session: Session, actor: str, action: str, resource: str, detail: dict[str, Any]) -> None:
-    """Append one hash-chained audit entry: sha256(prev_hash + canonical JSON of the entry)."""
-    last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
-    prev = last.hash if last else "0" * 64
-    at = utc_now()
-    body = json.dumps(
-        {"at": at.isoformat(), "actor": actor, "action": action, "resource": resource, "detail": detail},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    digest = hashlib.sha256((prev + body).encode()).hexdigest()
-    session.add(
-        AuditEntry(
-            at=at, actor=actor, action=action, resource=resource, detail=detail, prev_hash=prev, hash=digest
-        )
-    )
-    session.flush()
 
 
 def pooled_attempts(session: Session, space: Space, model: DifficultyModel) -> PooledAttempts:
