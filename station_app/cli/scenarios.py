@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from lab.bus.text import UserError
-from lab.store import attempts as store
-from lab.store.engine import make_engine, make_session_factory
-from lab.store.migrate import current_revision, head_revision, upgrade
-from lab.store.types import utc_now
-from scenarios.difficulty import DifficultyModel, fit
-from scenarios.overrides import Overrides
-from scenarios.paramspace import Space
-from scenarios.spec import get_spec
 from station_app.cli.context import Context
+from station_app.cli.login import store as open_store
+
+if TYPE_CHECKING:
+    from scenarios.difficulty import DifficultyModel
+    from scenarios.paramspace import Space
+
+# The store, the learner model and the generator (SQLAlchemy, NumPy, SciPy) are imported inside the
+# handlers, so that building the command line stays light (tests/cli/test_startup_imports.py).
 
 FIT_ROUNDS = 2
 
@@ -70,20 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ovr.set_defaults(handler=run_override)
 
 
-@contextmanager
-def _session(ctx: Context) -> Iterator[Session]:
-    """A transaction on the store, migrated to head first (the embedded default starts empty)."""
-    engine = make_engine(ctx.db_url)
-    try:
-        if current_revision(engine) != head_revision():
-            upgrade(engine)
-        with make_session_factory(engine)() as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _space(scenario_id: str) -> Space:
+    from scenarios.paramspace import Space
+    from scenarios.spec import get_spec
+
     return Space(get_spec(scenario_id))
 
 
@@ -93,6 +79,8 @@ def _model_path(ctx: Context, space: Space) -> Path:
 
 def _model(ctx: Context, space: Space) -> DifficultyModel:
     """The fitted difficulty model of this spec version if `scenarios fit` made one, else the spec's prior."""
+    from scenarios.difficulty import DifficultyModel
+
     path = _model_path(ctx, space)
     if path.exists():
         try:
@@ -108,9 +96,13 @@ def _model(ctx: Context, space: Space) -> DifficultyModel:
 
 
 def run_fit(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.store import attempts as store
+    from lab.store.types import utc_now
+    from scenarios.difficulty import fit
+
     space = _space(args.scenario)
     model = space.prior_model()
-    with _session(ctx) as session:
+    with open_store(ctx) as session:
         for round_ in range(FIT_ROUNDS):  # abilities under the current weights, then weights again
             data = store.pooled_attempts(session, space, model)
             model = fit(space.prior_model(), data, version=f"fit-{utc_now():%Y%m%dT%H%M%SZ}-r{round_}")
@@ -128,8 +120,10 @@ def run_fit(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_next(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.store import attempts as store
+
     space = _space(args.scenario)
-    with _session(ctx) as session:
+    with open_store(ctx) as session:
         result = store.next_attempt(session, space, _model(ctx, space), args.learner, args.seed)
     e = result.explanation
     data = {
@@ -163,9 +157,11 @@ def _human_next(data: dict[str, Any], ctx: Context) -> str:
 
 
 def run_record(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.store import attempts as store
+
     space = _space(args.scenario)
     result = store.parse_result(space, _read_json(args.result))
-    with _session(ctx) as session:
+    with open_store(ctx) as session:
         attempt = store.record_result(session, space, args.learner, result)
         state, attempts = store.learner_state(session, space, _model(ctx, space), attempt.learner)
         report = store.skill_report(space, state, attempts)
@@ -180,8 +176,10 @@ def run_record(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_learner(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.store import attempts as store
+
     space = _space(args.scenario)
-    with _session(ctx) as session:
+    with open_store(ctx) as session:
         learner = store.require_learner(session, args.learner)
         state, attempts = store.learner_state(session, space, _model(ctx, space), learner)
         report = store.skill_report(space, state, attempts)
@@ -198,9 +196,12 @@ def _human_skills(code: str, report: dict[str, Any]) -> str:
 
 
 def run_override(args: argparse.Namespace, ctx: Context) -> int:
+    from lab.store import attempts as store
+    from scenarios.overrides import Overrides
+
     space = _space(args.scenario)
     overrides = Overrides.from_dict(_read_json_or_text(args.set))
-    with _session(ctx) as session:
+    with open_store(ctx) as session:
         scope = store.save_overrides(
             session, space, overrides, actor=args.by, learner_code=args.learner, class_code=args.class_code
         )
@@ -211,12 +212,14 @@ def run_override(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _read_json(path: str) -> Any:
+    from lab.store.attempts import ResultMismatch
+
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"找不到结果文件：{path}", f"result file not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise store.ResultMismatch(
+        raise ResultMismatch(
             f"无法读取结果文件 {path}：{exc}", f"cannot read result file {path}: {exc}"
         ) from None
 
