@@ -10,9 +10,10 @@ from station_app.admin.bookings_tab import BookingsTab
 from station_app.admin.common import AdminContext
 from station_app.admin.equipment_tab import EquipmentTab
 from station_app.admin.health_tab import HealthTab
-from station_app.admin.login import LoginDialog
+from station_app.admin.login import TITLE, admit
 from station_app.admin.support import AdminSettings
 from station_app.admin.timetable_tab import TimetableTab
+from station_app.views.login import LoginDialog
 
 
 class AdminWindow(QMainWindow):
@@ -48,7 +49,7 @@ class AdminWindow(QMainWindow):
 def run(sessions, settings: AdminSettings, lang) -> int:
     """Log in, then show the window until it is closed; exit code 1 if the login is cancelled."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    login = LoginDialog(sessions, lang)
+    login = LoginDialog(sessions, lang, TITLE, admit)
     if login.exec() != LoginDialog.DialogCode.Accepted or login.actor is None:
         return 1
     window = AdminWindow(AdminContext(sessions, settings, login.actor, lang))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PyQt6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit
 from sqlalchemy.orm import Session, sessionmaker
 
-from lab.auth.accounts import actor_of, authenticate
+from lab.auth.accounts import actor_of, authenticate, bootstrap_open
 from lab.auth.permissions import Actor
 from lab.bus.text import Lang, Text, UserError
 from lab.store.types import utc_now
@@ -41,6 +41,11 @@ class LoginDialog(QDialog):
     def try_login(self) -> None:
         try:
             with self.sessions() as session, session.begin():
+                if bootstrap_open(session):
+                    raise UserError(
+                        "还没有任何账户：先用 shixun users add 登录名 --role admin 创建管理员",
+                        "there are no accounts yet: create an admin with `shixun users add LOGIN --role admin`",
+                    )
                 actor = actor_of(authenticate(session, self.login.text(), self.password.text(), utc_now()))
                 self.admit(session, actor)
         except UserError as error:

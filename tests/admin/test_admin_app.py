@@ -21,9 +21,10 @@ from lab.store.models import AuditEntry, Booking, EquipmentKind, Learner, Role, 
 from lab.store.types import utc_now
 from station_app.admin.app import AdminWindow
 from station_app.admin.common import AdminContext
-from station_app.admin.login import LoginDialog
+from station_app.admin.login import TITLE, admit
 from station_app.admin.support import admin_settings, open_store
 from station_app.config import load_config
+from station_app.views.login import LoginDialog
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
 CRANE = "crane.bridge_lift"
@@ -68,7 +69,7 @@ def window(qtbot, store):
 
 
 def test_login_needs_the_right_password_and_a_role_that_may_see_equipment(qtbot, store) -> None:
-    dialog = LoginDialog(store, "en")
+    dialog = LoginDialog(store, "en", TITLE, admit)
     qtbot.addWidget(dialog)
     dialog.login.setText("root")
     dialog.password.setText("wrong")
@@ -82,7 +83,7 @@ def test_login_needs_the_right_password_and_a_role_that_may_see_equipment(qtbot,
 
 def test_login_before_any_account_exists_says_how_to_create_one(qtbot, sqlite_url: str) -> None:
     sessions = open_store(sqlite_url)
-    dialog = LoginDialog(sessions, "en")
+    dialog = LoginDialog(sessions, "en", TITLE, admit)
     qtbot.addWidget(dialog)
     dialog.try_login()
     assert "shixun users add LOGIN --role admin" in dialog.error.text()
