@@ -137,7 +137,7 @@ class CameraCalibration:
             calibration = cls(
                 str(data["camera"]), (width, height), matrix, distortion, float(data["rms_px"]), rvec, tvec
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # int(inf) overflows
             raise ValueError(f"missing or malformed field ({exc})") from None
         if (
             matrix.shape != (3, 3)
@@ -206,7 +206,7 @@ def load_calibration(directory: Path, camera: str) -> CameraCalibration:
         raise CalibrationError(
             f"摄像头 {camera} 尚未标定", f"camera {camera} is not calibrated yet"
         ) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # json recurses per nesting level
         raise CalibrationError(
             f"标定文件 {path} 无效：{exc}", f"calibration file {path} is not valid: {exc}"
         ) from None
