@@ -21,6 +21,10 @@ class RequestFailed(UserError):
     """The lab server refused the request or did not answer in time."""
 
 
+class RequestTimeout(RequestFailed):
+    """No answer in time: the server may be away, so the request may be tried again (a refusal not)."""
+
+
 class RequestClient:
     def __init__(
         self,
@@ -54,7 +58,7 @@ class RequestClient:
         if not self._socket.poll(self.timeout_ms, zmq.POLLIN):
             self._socket.close()
             self._socket = self._open()
-            raise RequestFailed(
+            raise RequestTimeout(
                 f"实验室服务器 {self.endpoint} 未响应", f"the lab server at {self.endpoint} did not answer"
             )
         try:

@@ -33,6 +33,7 @@ def run(
         try:
             return app.exec()
         finally:
+            window.close_links()  # the request worker ends before its thread object goes
             login.identity.close()
     finally:
         ctx.destroy(linger=0)

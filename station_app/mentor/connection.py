@@ -22,7 +22,7 @@ from lab.store.models import Role
 
 VIEWER_SCOPES = (Scope.INVITED, Scope.CLASS)  # mentors (invited sessions) and instructors (own classes)
 
-REQUEST_TIMEOUT_MS = 1500  # a lost server freezes the window at most this long per request
+REQUEST_TIMEOUT_MS = 1500  # the log-in's `whoami`; the window's requests run on a worker (netclient)
 
 
 def load_bundle(folder: str | Path) -> CurveClient:
@@ -72,7 +72,7 @@ def connect(
     ctx: zmq.Context, endpoints: ViewerEndpoints, bundle: str | Path, actor: Actor | None
 ) -> ViewerLink:
     """Reach the lab server with the bundle's key; it must belong to `actor` when one is logged in."""
-    # asks `whoami`; RequestFailed if unanswered. Requests run on the GUI thread, so each waits briefly.
+    # asks `whoami`; RequestFailed if unanswered (the window's later requests go through netclient).
     link = ViewerLink(ctx, endpoints, load_bundle(bundle), timeout_ms=REQUEST_TIMEOUT_MS)
     try:
         admit_role(str(link.identity["role"]))

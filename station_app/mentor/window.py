@@ -4,6 +4,10 @@ follow-live / pause / scrub / speed, and comments and time-range annotations.
 
 Live messages are polled from the GUI timer without blocking; everything shown is drawn from the
 timeline at the playhead, so live, paused, scrubbed and recorded sessions share one drawing path.
+Requests to the lab server (session lists, replays, comments) run on a worker (station_app.netclient):
+when the server is away the window keeps what it has, says so on a status line, and retries; comments
+written meanwhile wait in an outbox, shown as waiting, and are sent in order when it answers — a
+mentor's words are worth more than the rare duplicate a lost reply can cause.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from PyQt6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -37,7 +42,6 @@ from PyQt6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from lab.bus.requests import RequestFailed
 from lab.bus.text import Lang, Text, UserError
 from lab.store.types import utc_now
 from scenarios.spec import get_spec
@@ -47,6 +51,7 @@ from station_app.mentor.live import LiveSession, LiveWatch
 from station_app.mentor.recorded import RecordedSession, open_recorded, recorded_sessions, timeline_of
 from station_app.mentor.timeline import SPEEDS, Mode, Playhead, SessionTimeline
 from station_app.mentor.timeline_bar import TimelineBar
+from station_app.netclient import UNREACHABLE, LabClient
 from station_app.views.chart import LineChart
 from station_app.views.cue_banner import CueBanner
 from station_app.views.i18n import Language, LanguageSwitch
@@ -55,7 +60,6 @@ from station_app.views.skeleton import SkeletonView
 
 FRAME_MS = 33  # GUI tick: poll the bus, move the playhead, redraw (~30 Hz)
 SESSIONS_REFRESH_MS = 3000  # live list and video permission re-asked (consent can be withdrawn)
-SESSIONS_BACKOFF_MAX_MS = 30000
 STALE_AFTER_S = 2.0  # the staleness badge (§1.9) turns amber
 SWAY_WINDOW_S = 30.0
 CHART_POINTS = 150  # at most this many points drawn (a 30 s window of 20 Hz state is 600)
@@ -66,6 +70,16 @@ class MentorSettings:
     """Plain values from the configuration."""
 
     recordings_dir: Path | None
+
+
+@dataclass(frozen=True, eq=False)
+class Outgoing:
+    """A comment on its way to the lab server (eq=False: two equal words are two comments)."""
+
+    station: str
+    session: str
+    text: str
+    span: tuple[float, float] | None
 
 
 @cache
@@ -86,11 +100,17 @@ class MentorWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.identity, self.store, self.settings = identity, sessions, settings
+        self.lab = LabClient.of(identity.link, self) if identity.link is not None else None
         self.language = Language(lang)
         self.timeline: SessionTimeline | None = None
         self.watch: LiveWatch | None = None
         self.playhead = Playhead()
         self.video_withdrawn = False
+        self._live: list[LiveSession] = []  # as the lab server last listed them
+        self._heard = False  # the lab server has listed live sessions at least once
+        self._recorded: list[RecordedSession] = []  # from the store, or as the lab server listed them
+        self._outbox: list[Outgoing] = []  # comments not yet confirmed by the lab server
+        self._ticket = 0  # the latest opening; a replay that arrives for an older one is dropped
         self._shown: dict[str, Any] = {}  # what is on screen, so unchanged things are not redrawn
         self._last_tick = time.monotonic()
         self._build()
@@ -101,8 +121,9 @@ class MentorWindow(QMainWindow):
         self.timer.timeout.connect(self._guarded(self.tick))
         self.timer.start(FRAME_MS)
         self.session_timer = QTimer(self)
-        self.session_timer.timeout.connect(self._guarded(self.refresh_live))
-        if identity.link is not None:
+        self.session_timer.timeout.connect(self._ask_live)
+        if self.lab is not None:
+            self.lab.changed.connect(self._server_changed)
             self.session_timer.start(SESSIONS_REFRESH_MS)
 
     # --- layout ----------------------------------------------------------------------------------
@@ -198,6 +219,8 @@ class MentorWindow(QMainWindow):
         for widget in (self.ranged, self.range_from, self.range_to, self.send_button):
             composer.addWidget(widget)
         self.status = QLabel()
+        self.connection = QLabel()  # the lab server not answering, comments waiting
+        self.connection.setStyleSheet("color: #9a5b00; font-weight: bold;")
 
         viewer = QWidget()
         right = QVBoxLayout(viewer)
@@ -209,6 +232,7 @@ class MentorWindow(QMainWindow):
         right.addWidget(self.comments_title)
         right.addWidget(self.comment_list)
         right.addLayout(composer)
+        right.addWidget(self.connection)
         right.addWidget(self.status)
         splitter = QSplitter()
         splitter.addWidget(left_panel)
@@ -253,64 +277,90 @@ class MentorWindow(QMainWindow):
         self.banner.set_lang(self.language.lang)
         self.skeleton.lang = self.language.lang
         self._shown.clear()
-        self.refresh_sessions()
+        self._fill_sessions()
         self._fill_comments()
+        self._show_connection()
         self.render()
 
     # --- sessions --------------------------------------------------------------------------------
 
     def refresh_sessions(self) -> None:
-        """Live sessions from the lab server and recorded ones from the store, as this user may see them."""
-        t = self.language.t
-        current = self._current_key()
-        self.session_list.clear()
-        if self.identity.link is not None:
-            for item in self.identity.link.sessions():
-                live = LiveSession(item["station"], item["session"], bool(item["video"]))
-                video = t("视频", "video") if live.video else t("仅骨架", "keypoints")
-                self._add_item(f"● {t('直播', 'live')}  {live.station} · {live.session[:8]}  ({video})", live)
+        """Recorded sessions re-read from the store, and the lab server asked for its lists (the answers
+        redraw the list when they come; until then it shows what is known)."""
         if self.store is not None and self.identity.actor is not None:
             with self.store() as db:
-                recorded = recorded_sessions(db, self.identity.actor, utc_now(), self.settings.recordings_dir)
-        elif self.identity.link is not None:  # a remote mentor: the lab server serves the recordings
-            recorded = [
-                RecordedSession(r["session"], r["station"], r["scenario"], _from_unix(r["started_at"]), ())
-                for r in self.identity.link.recordings()
-            ]
-        else:
-            recorded = []
-        for rec in recorded:
+                self._recorded = recorded_sessions(
+                    db, self.identity.actor, utc_now(), self.settings.recordings_dir
+                )
+        elif self.lab is not None:  # a remote mentor: the lab server serves the recordings
+            self.lab.submit(
+                lambda link: link.recordings(), self._got_recordings, self._failed, key="recordings"
+            )
+        self._ask_live()
+        self._fill_sessions()
+
+    def _ask_live(self) -> None:
+        """Which live sessions may be seen, and with video (consent can be withdrawn): asked every few
+        seconds; while the server is away one question waits, not one per tick."""
+        if self.lab is not None:
+            self.lab.submit(lambda link: link.sessions(), self._got_live, self._failed, key="sessions")
+
+    def _got_live(self, listed: list[dict[str, Any]]) -> None:
+        live = [LiveSession(s["station"], s["session"], bool(s["video"])) for s in listed]
+        self._follow_video(live)
+        if live != self._live or not self._heard:
+            self._live, self._heard = live, True
+            self._fill_sessions()
+
+    def _got_recordings(self, rows: list[dict[str, Any]]) -> None:
+        recorded = [
+            RecordedSession(r["session"], r["station"], r["scenario"], _from_unix(r["started_at"]), ())
+            for r in rows
+        ]
+        if recorded != self._recorded:
+            self._recorded = recorded
+            self._fill_sessions()
+
+    def _follow_video(self, live: list[LiveSession]) -> None:
+        """A withdrawn video consent closes the video; a granted one opens it."""
+        link = self.identity.link
+        if self.watch is None or link is None:
+            return
+        allowed = {(s.station, s.session): s.video for s in live}
+        watched = self.watch.live
+        video = allowed.get((watched.station, watched.session), False)
+        if watched.video and not video and self.watch.video is not None:
+            self.video_withdrawn = True
+        self.watch.set_video(video, link)
+        if video:
+            self.video_withdrawn = False
+
+    def _fill_sessions(self) -> None:
+        """Redraw the list from what is known, keeping the selection (else the open session) selected."""
+        t = self.language.t
+        selected = self.session_list.currentItem()
+        data = selected.data(Qt.ItemDataRole.UserRole) if selected is not None else None
+        current = _key(data) if data is not None else self._current_key()
+        self.session_list.clear()
+        for live in self._live:
+            video = t("视频", "video") if live.video else t("仅骨架", "keypoints")
+            self._add_item(f"● {t('直播', 'live')}  {live.station} · {live.session[:8]}  ({video})", live)
+        for rec in self._recorded:
             when = rec.started_at.astimezone().strftime("%m-%d %H:%M")
             self._add_item(f"▶ {t('录制', 'recorded')}  {rec.station} · {rec.session[:8]}  {when}", rec)
         if not self.session_list.count():
-            empty = QListWidgetItem(t("（没有可查看的会话）", "(no session you may see)"))
+            asking = self.lab is not None and not self._heard
+            empty = QListWidgetItem(
+                t("（正在询问实验室服务器……）", "(asking the lab server…)")
+                if asking
+                else t("（没有可查看的会话）", "(no session you may see)")
+            )
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.session_list.addItem(empty)
         for row in range(self.session_list.count()):
             data = self.session_list.item(row).data(Qt.ItemDataRole.UserRole)
             if data is not None and _key(data) == current:
                 self.session_list.setCurrentRow(row)
-
-    def refresh_live(self) -> None:
-        """Re-ask which live sessions may be seen: a withdrawn video consent closes the video."""
-        link = self.identity.link
-        if link is None:
-            return
-        try:
-            listed = link.sessions()
-        except RequestFailed:  # ask less often while the server is away (each try waits for it)
-            self.session_timer.setInterval(min(SESSIONS_BACKOFF_MAX_MS, 2 * self.session_timer.interval()))
-            raise
-        self.session_timer.setInterval(SESSIONS_REFRESH_MS)
-        allowed = {(s["station"], s["session"]): bool(s["video"]) for s in listed}
-        if self.watch is not None:
-            live = self.watch.live
-            video = allowed.get((live.station, live.session), False)
-            if live.video and not video and self.watch.video is not None:
-                self.video_withdrawn = True
-            self.watch.set_video(video, link)
-            if video:
-                self.video_withdrawn = False
 
     def _add_item(self, label: str, data: LiveSession | RecordedSession) -> None:
         item = QListWidgetItem(label)
@@ -339,7 +389,7 @@ class MentorWindow(QMainWindow):
         if link is None:
             raise UserError("观看直播需要密钥包", "live sessions need a key bundle")
         self._close_watch()
-        self.watch = LiveWatch(link, live)
+        self.watch = LiveWatch(link, live)  # SUB sockets: connecting does not wait for the server
         self.timeline = self.watch.timeline
         self.playhead = Playhead(mode=Mode.FOLLOWING, speed=self.playhead.speed)
         self.video_withdrawn = False
@@ -352,12 +402,25 @@ class MentorWindow(QMainWindow):
                 timeline = open_recorded(
                     db, self.identity.actor, recorded.session, utc_now(), self.settings.recordings_dir
                 )
-        elif self.identity.link is not None:
-            messages = self.identity.link.replay(recorded.session)
-            timeline = timeline_of(recorded.station, recorded.session, messages)
+        elif self.lab is not None:  # paged and read into a timeline on the worker
+            station, session, ticket = recorded.station, recorded.session, self._next_ticket()
+            self.lab.submit(
+                lambda link: timeline_of(station, session, link.replay(session)),
+                lambda timeline: self._got_recording(ticket, timeline),
+                self._failed,
+                key="open",
+            )
+            self._say(
+                self.language.t("正在从实验室服务器载入录制……", "loading the recording from the lab server…")
+            )
+            return
         else:
             raise UserError("查看录制需要登录账号或密钥包", "recordings need a lab account or a key bundle")
         self.show_recording(timeline)
+
+    def _got_recording(self, ticket: int, timeline: SessionTimeline) -> None:
+        if ticket == self._ticket:  # nothing else was opened meanwhile
+            self.show_recording(timeline)
 
     def show_recording(self, timeline: SessionTimeline) -> None:
         """Replay a recorded session from its start (paused)."""
@@ -366,7 +429,12 @@ class MentorWindow(QMainWindow):
         self.playhead = Playhead(position=timeline.start, mode=Mode.PAUSED, speed=self.playhead.speed)
         self._opened()
 
+    def _next_ticket(self) -> int:
+        self._ticket += 1
+        return self._ticket
+
     def _opened(self) -> None:
+        self._next_ticket()
         self._shown.clear()
         self.bar.selection = None
         self.scene.camera = None  # framed afresh for this session's course
@@ -430,7 +498,7 @@ class MentorWindow(QMainWindow):
             t("暂停 ❚❚", "Pause ❚❚") if self.playhead.mode is not Mode.PAUSED else t("播放 ▶", "Play ▶")
         )
         self.follow_button.setEnabled(self.watch is not None and self.playhead.mode is not Mode.FOLLOWING)
-        self.send_button.setEnabled(self.identity.link is not None)  # live or recorded, via the lab server
+        self.send_button.setEnabled(self.lab is not None)  # live or recorded, via the lab server
         self._show_badge()
         self.bar.show_at(timeline, pos)
         if timeline is None:
@@ -525,6 +593,13 @@ class MentorWindow(QMainWindow):
             item = QListWidgetItem(f"{when}  {comment.role} {comment.author}: {note.text}")
             item.setData(Qt.ItemDataRole.UserRole, note.start if note.start is not None else at)
             self.comment_list.addItem(item)
+        waiting = self.language.t("等待发送", "waiting to be sent")
+        for out in self._outbox:
+            if (out.station, out.session) == (self.timeline.station, self.timeline.session):
+                when = f"[{clock(out.span[0])}–{clock(out.span[1])}]  " if out.span is not None else ""
+                item = QListWidgetItem(f"⏳ {when}({waiting}) {out.text}")
+                item.setData(Qt.ItemDataRole.UserRole, out.span[0] if out.span is not None else None)
+                self.comment_list.addItem(item)
         self.comment_list.scrollToBottom()
 
     def _seek_to_comment(self, item: QListWidgetItem) -> None:
@@ -539,9 +614,8 @@ class MentorWindow(QMainWindow):
 
     def send_comment(self) -> None:
         """Through the lab server: on a live session to the student's station, other viewers and the
-        recording; on a recorded one, stored with its recordings."""
-        link = self.identity.link
-        if link is None or self.timeline is None:
+        recording; on a recorded one, stored with its recordings. Queued while the server is away."""
+        if self.lab is None or self.timeline is None:
             raise UserError(
                 "发表评论需要密钥包和一个打开的会话", "comments need a key bundle and an open session"
             )
@@ -549,11 +623,40 @@ class MentorWindow(QMainWindow):
         if not words:
             raise UserError("评论不能为空", "the comment is empty")
         ranged = span(self.range_from.value(), self.range_to.value()) if self.ranged.isChecked() else None
-        link.comment(self.timeline.station, self.timeline.session, words, ranged)
+        out = Outgoing(self.timeline.station, self.timeline.session, words, ranged)
+        self._outbox.append(out)
+        self.lab.submit(
+            lambda link: link.comment(out.station, out.session, out.text, out.span),
+            lambda _seq: self._comment_sent(out),
+            lambda error: self._comment_refused(out, error),
+        )
         self.comment_text.clear()
         self.ranged.setChecked(False)
         self.bar.selection = None
+        t = self.language.t
+        self._say(
+            t("评论发送中……", "sending the comment…")
+            if self.lab.reachable
+            else t("评论已排队：实验室服务器恢复后发送", "comment queued: sent when the lab server answers")
+        )
+        self._fill_comments()
+        self._show_connection()
+
+    def _comment_sent(self, out: Outgoing) -> None:
+        self._outbox.remove(out)
         self._say(self.language.t("评论已发送", "comment sent"))
+        self._fill_comments()
+        self._show_connection()
+
+    def _comment_refused(self, out: Outgoing, error: UserError) -> None:
+        """The server said no (e.g. the invitation ended): say so, and give the words back to edit."""
+        self._outbox.remove(out)
+        t = self.language.t
+        self._say(f"⚠ {t('评论未发送', 'comment not sent')}: {error.message(self.language.lang)}", error=True)
+        if not self.comment_text.text():
+            self.comment_text.setText(out.text)
+        self._fill_comments()
+        self._show_connection()
 
     # --- plumbing --------------------------------------------------------------------------------
 
@@ -572,11 +675,52 @@ class MentorWindow(QMainWindow):
         self.status.setStyleSheet("color: #b00;" if error else "color: #2a6a3a;")
         self.status.setText(text)
 
+    def _failed(self, error: UserError) -> None:
+        self._say("⚠ " + error.message(self.language.lang), error=True)
+
+    def _server_changed(self) -> None:
+        if self.lab is not None and self.lab.reachable:
+            self._say(self.language.t("实验室服务器已恢复", "the lab server answers again"))
+        self._show_connection()
+
+    def _show_connection(self) -> None:
+        """One line: the server not answering (what is shown stays usable), comments waiting."""
+        t, parts = self.language.t, []
+        if self.lab is not None and not self.lab.reachable:
+            parts.append(f"⚠ {UNREACHABLE.get(self.language.lang)}")
+            parts.append(t("已载入的内容仍可查看", "what is loaded stays viewable"))
+        if self._outbox:
+            n = len(self._outbox)
+            parts.append(t(f"{n} 条评论待发送", f"{n} comment(s) waiting to be sent"))
+        self.connection.setText(t("；", "; ").join(parts))
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._outbox and not self._drop_unsent():
+            event.ignore()
+            return
+        self.close_links()
+        super().closeEvent(event)
+
+    def _drop_unsent(self) -> bool:
+        """Closing with comments not yet sent loses them: ask first."""
+        t, n = self.language.t, len(self._outbox)
+        answer = QMessageBox.question(
+            self,
+            self.windowTitle(),
+            t(
+                f"还有 {n} 条评论未送达实验室服务器，关闭将丢失。仍要关闭吗？",
+                f"{n} comment(s) have not reached the lab server and will be lost. Close anyway?",
+            ),
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def close_links(self) -> None:
+        """Stop polling and the request worker (a request in flight is abandoned); safe to call twice."""
         self.timer.stop()
         self.session_timer.stop()
         self._close_watch()
-        super().closeEvent(event)
+        if self.lab is not None:
+            self.lab.close()
 
 
 def _from_unix(seconds: float) -> datetime:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import zmq
+from PyQt6.QtCore import Qt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -114,16 +115,8 @@ class MentorLab:
             refresh_s=0.1,
         )
         self.relay.start()
-        self.requests = RequestServer(
-            self.ctx,
-            access,
-            self.server_keys,
-            ANY,
-            self.relay.authenticator,
-            self.relay.inject_endpoint,
-            audit=self.audit,
-            archive=RecordingArchive(sessions, self.recordings),
-        )
+        self.access = access
+        self.requests = self._request_server(ANY)
         self.requests.start()
         self.endpoints = ViewerEndpoints(
             self.relay.endpoints.viewers, self.relay.endpoints.video, self.requests.endpoint
@@ -133,6 +126,24 @@ class MentorLab:
             "st02": self._station("st02", "L002", with_poses=False),
         }
         self.invite("zhou", self.stations["st01"].id)
+
+    def _request_server(self, endpoint: str) -> RequestServer:
+        return RequestServer(
+            self.ctx,
+            self.access,
+            self.server_keys,
+            endpoint,
+            self.relay.authenticator,
+            self.relay.inject_endpoint,
+            audit=self.audit,
+            archive=RecordingArchive(self.store, self.recordings),
+        )
+
+    def restart_requests(self) -> None:
+        """The request endpoint comes back where it was (after `self.requests.stop()`), as a restarted
+        lab server would: same keys, same port."""
+        self.requests = self._request_server(self.endpoints.requests)
+        self.requests.start()
 
     def curve(self, name: str) -> CurveClient:
         return CurveClient(self.keys[name], self.server_keys.public)
@@ -227,6 +238,19 @@ def mentor_lab(tmp_path: Path, sqlite_url: str) -> Iterator[MentorLab]:
     finally:
         lab.close()
         sessions.kw["bind"].dispose()
+
+
+def listed(window) -> list:
+    """What the mentor window's session list holds (live and recorded sessions)."""
+    items = (window.session_list.item(r) for r in range(window.session_list.count()))
+    role = Qt.ItemDataRole.UserRole
+    return [i.data(role) for i in items if i.data(role) is not None]
+
+
+def listed_when(qtbot, window, condition) -> list:
+    """The session list once the lab server's answers (from the request worker) satisfy `condition`."""
+    qtbot.waitUntil(lambda: condition(listed(window)), timeout=20000)
+    return listed(window)
 
 
 def screenshot(widget, name: str) -> Path:

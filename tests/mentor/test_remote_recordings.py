@@ -5,7 +5,7 @@ with a time range — real relay, recorder, request endpoint, store and station 
 from __future__ import annotations
 
 import pytest
-from PyQt6.QtCore import Qt
+from mentor_world import listed_when
 from sqlalchemy import select
 
 from lab.bus.requests import RequestFailed
@@ -94,18 +94,19 @@ def test_the_mentor_app_with_only_a_key_bundle_replays_and_annotates_a_recording
     window = MentorWindow(Identity(None, link), None, MentorSettings(None), "en")
     qtbot.addWidget(window)
     window.show()
-    listed = [
-        window.session_list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(window.session_list.count())
-    ]
-    assert [(s.station, s.session) for s in listed if s is not None] == [("st01", invited)]
+    listed = listed_when(qtbot, window, bool)
+    assert [(s.station, s.session) for s in listed] == [("st01", invited)]
     window.session_list.setCurrentRow(0)
-    window.open_button.click()
-    assert window.timeline is not None and window.timeline.states > 30 and window.watch is None
+    window.open_button.click()  # paged from the lab server on the request worker
+    qtbot.waitUntil(lambda: window.timeline is not None, timeout=20000)
+    assert window.timeline.states > 30 and window.watch is None
+    first = window.timeline
     window.bar.select(1.0, 2.5)
     window.comment_text.setText("这里减速 slow down here")
     window.send_button.click()
-    assert window.status.text() == "comment sent"
+    qtbot.waitUntil(lambda: window.status.text() == "comment sent", timeout=20000)
     window.open_button.click()  # re-read from the server: the comment is part of the recording now
+    qtbot.waitUntil(lambda: window.timeline is not first, timeout=20000)
     (note,) = window.timeline.comments
     assert (note.annotation.text, note.annotation.start, note.annotation.end) == (
         "这里减速 slow down here",
