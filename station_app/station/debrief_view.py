@@ -101,6 +101,8 @@ class DebriefView(QWidget):
         self.again.setText(t("再练一次", "Next attempt"))
         self.cue.set_lang(lang)
         self.skeleton.lang = lang
+        self.scene.lang = lang
+        self.scene.update()
         if fresh:
             self._load_replay(debrief)
         self._note()

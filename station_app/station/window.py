@@ -210,6 +210,8 @@ class StationWindow(QMainWindow):
         self.banner.set_lang(lang)
         self.skeleton.lang = lang
         self.skeleton.update()
+        self.scene.lang = lang
+        self.scene.update()
         self._fill_checklist()
         self._show_stream()
         self._show_metrics()

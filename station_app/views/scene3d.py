@@ -29,6 +29,8 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
+from lab.bus.text import Lang, Text
+
 HOOK_HALF = (0.2, 0.15, 0.25)  # the hook block's half extents (sim/crane/geometry.py)
 GIRDER = 0.6  # bridge girder and runway beam cross-section, m (drawn only)
 TROLLEY_SIZE = (1.4, 1.2, 0.5)
@@ -55,6 +57,18 @@ COLOURS = {
     "obstacle": QColor(150, 110, 80),
     "rope": QColor(25, 25, 25),
 }
+
+
+def hud_text(snapshot: dict[str, Any], lang: Lang) -> str:
+    """The overlay's line: time, total sway angle and wind speed, labels and units in `lang`."""
+    axes = snapshot["axes"]
+    sway = math.hypot(axes.get("sway_x_deg", 0.0), axes.get("sway_y_deg", 0.0))
+    wind = math.hypot(*snapshot.get("wind_mps", [0.0, 0.0]))
+    t, sway_s, wind_s = f"{snapshot['t']:6.1f}", f"{sway:4.1f}", f"{wind:4.1f}"
+    return Text(
+        f"时间 {t} 秒   摆角 {sway_s}°   风速 {wind_s} 米/秒",
+        f"t {t} s   sway {sway_s}°   wind {wind_s} m/s",
+    ).get(lang)
 
 
 def quat_matrix(q: Any) -> np.ndarray:
@@ -126,7 +140,7 @@ class SceneView(QWidget):
     """Draws the latest snapshot; `set_snapshot` schedules a repaint (nothing is drawn off the GUI thread).
 
     `arena` is (runway length, span) in metres; without it the extent is taken from the zones.
-    Drag to orbit, wheel to zoom.
+    Drag to orbit, wheel to zoom. `lang` is the overlay's language (the window sets it on a switch).
     """
 
     def __init__(self, arena: tuple[float, float] | None = None, parent: QWidget | None = None) -> None:
@@ -134,6 +148,7 @@ class SceneView(QWidget):
         self.setMinimumSize(480, 270)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.arena = arena
+        self.lang: Lang = "en"
         self.snapshot: dict[str, Any] | None = None
         self.camera: Camera | None = None
         self.frames_drawn = 0
@@ -242,6 +257,7 @@ class _Frame:
 
     def __init__(self, view: SceneView, snapshot: dict[str, Any], camera: Camera) -> None:
         self.s = snapshot
+        self.lang = view.lang
         self.project = Projection(camera, view.width(), view.height())
         self.eye = self.project.eye
         self.extent = view._extent(snapshot)
@@ -350,15 +366,12 @@ class _Frame:
             p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
 
     def _hud(self, p: QPainter) -> None:
-        """Time, sway and a wind arrow (numbers and units only: the same in both languages)."""
-        s = self.s
-        axes = s["axes"]
-        sway = math.hypot(axes.get("sway_x_deg", 0.0), axes.get("sway_y_deg", 0.0))
-        wind = s.get("wind_mps", [0.0, 0.0])
+        """Time, sway and wind in the view's language, and a wind arrow."""
+        wind = self.s.get("wind_mps", [0.0, 0.0])
         speed = math.hypot(*wind)
         p.setPen(QColor(235, 235, 235))
         p.setFont(HUD_FONT)
-        p.drawText(QPointF(12, 22), f"t {s['t']:6.1f} s   sway {sway:4.1f}°   wind {speed:4.1f} m/s")
+        p.drawText(QPointF(12, 22), hud_text(self.s, self.lang))
         if speed > 0.05:  # wind arrow, in the screen projection of the wind direction
             start = np.array([[self.extent[0] / 2, self.extent[1] / 2, 0.0]])
             tip = start + np.array([[wind[0], wind[1], 0.0]]) / speed

@@ -17,7 +17,7 @@ from scenarios.spec import get_spec
 from sim.operators.command import Command
 from sim.runner import make_scene
 from station_app.views.cue_banner import STYLE, CueBanner
-from station_app.views.scene3d import COLOURS, SceneView, blend
+from station_app.views.scene3d import COLOURS, SceneView, blend, hud_text
 from station_app.views.skeleton import ALERT, BONE, SkeletonView
 from vision.backends import create_backend
 from vision.landmarks import Landmark
@@ -56,6 +56,15 @@ def test_scene_view_draws_the_load_where_the_snapshot_puts_it(qtbot, snapshot) -
     ((tx, ty),), _ = project(np.array([[*snapshot["zones"]["target"]["centre"], 0.03]]))
     assert _near(image.pixelColor(round(tx), round(ty)), COLOURS["target"], 60)
     assert view.frames_drawn >= 1
+
+
+def test_scene_overlay_labels_and_units_are_in_the_views_language(snapshot) -> None:
+    shown = {"t": snapshot["t"], "axes": {"sway_x_deg": 3.0, "sway_y_deg": 4.0}, "wind_mps": [0.6, 0.8]}
+    assert hud_text(shown, "zh") == f"时间 {snapshot['t']:6.1f} 秒   摆角  5.0°   风速  1.0 米/秒"
+    assert hud_text(shown, "en") == f"t {snapshot['t']:6.1f} s   sway  5.0°   wind  1.0 m/s"
+    zh, en = hud_text(snapshot, "zh"), hud_text(snapshot, "en")  # a real snapshot, no wind set
+    assert all(label in zh for label in ("时间", "秒", "摆角", "风速", "米/秒")) and "sway" not in zh
+    assert all(label in en for label in ("t ", " s ", "sway", "wind", "m/s")) and "摆角" not in en
 
 
 def test_skeleton_over_a_real_photo_with_alert_colours(qtbot) -> None:
