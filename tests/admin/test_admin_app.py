@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PyQt6.QtCore import QDateTime
+from qt_login_world import login_dialog, try_login
 from sqlalchemy import select
 
 from lab.auth.accounts import actor_of, create_user, find_user
@@ -69,22 +70,17 @@ def window(qtbot, store):
 
 
 def test_login_needs_the_right_password_and_a_role_that_may_see_equipment(qtbot, store) -> None:
-    dialog = LoginDialog(store, "en", TITLE, admit)
-    qtbot.addWidget(dialog)
-    dialog.login.setText("root")
-    dialog.password.setText("wrong")
-    dialog.try_login()
+    dialog = login_dialog(qtbot, store, TITLE, admit)
+    try_login(dialog, "root", "wrong")
     assert dialog.actor is None and "wrong login or password" in dialog.error.text()
-    dialog.password.setText("correct horse battery staple")
-    dialog.try_login()
+    try_login(dialog, "root", "correct horse battery staple")
     assert dialog.actor is not None and dialog.actor.role == Role.ADMIN
     assert dialog.result() == LoginDialog.DialogCode.Accepted
 
 
 def test_login_before_any_account_exists_says_how_to_create_one(qtbot, sqlite_url: str) -> None:
     sessions = open_store(sqlite_url)
-    dialog = LoginDialog(sessions, "en", TITLE, admit)
-    qtbot.addWidget(dialog)
+    dialog = login_dialog(qtbot, sessions, TITLE, admit)
     dialog.try_login()
     assert "shixun users add LOGIN --role admin" in dialog.error.text()
     sessions.kw["bind"].dispose()

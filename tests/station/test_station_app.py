@@ -13,6 +13,7 @@ import pytest
 import zmq
 from lab_world import PASSWORDS, screenshot
 from PyQt6.QtCore import Qt
+from qt_login_world import login_dialog, try_login
 from skimage import data
 from sqlalchemy import select
 
@@ -28,7 +29,6 @@ from station_app.runtime.trainee import demo_trainee
 from station_app.station.app import TITLE, admit
 from station_app.station.camera import CameraFeed, video_with_pictures
 from station_app.station.window import StationSetup, StationWindow, comment_text
-from station_app.views.login import LoginDialog
 from vision.pipeline import PipelineSettings
 
 CRANE = get_spec("crane.bridge_lift")
@@ -45,19 +45,12 @@ def _window(qtbot, lab_store, tmp_path: Path, operator: str = "autopilot", **set
 
 
 def test_only_students_with_a_learner_record_log_in(qtbot, lab_store) -> None:
-    dialog = LoginDialog(lab_store, "en", TITLE, admit)
-    qtbot.addWidget(dialog)
-    dialog.login.setText("li")
-    dialog.password.setText("wrong")
-    dialog.try_login()
+    dialog = login_dialog(qtbot, lab_store, TITLE, admit)
+    try_login(dialog, "li", "wrong")
     assert dialog.actor is None and "wrong login or password" in dialog.error.text()
-    dialog.login.setText("wang")
-    dialog.password.setText(PASSWORDS["wang"])
-    dialog.try_login()
+    try_login(dialog, "wang", PASSWORDS["wang"])
     assert dialog.actor is None and "only student accounts" in dialog.error.text()
-    dialog.login.setText("li")
-    dialog.password.setText(PASSWORDS["li"])
-    dialog.try_login()
+    try_login(dialog, "li", PASSWORDS["li"])
     assert dialog.actor is not None and dialog.actor.login == "li"
 
 
@@ -75,6 +68,15 @@ def test_keyboard_levers_override_the_operator_only_while_held(qtbot, lab_store,
     qtbot.keyPress(window, Qt.Key.Key_Space)
     assert window.command() == Command(estop=True)
     qtbot.keyRelease(window, Qt.Key.Key_Space)
+
+
+def test_the_3d_overlay_follows_the_language_switch(qtbot, lab_store, tmp_path: Path) -> None:
+    window = _window(qtbot, lab_store, tmp_path, operator="idle")
+    assert window.scene.lang == "en"
+    window.switch.setCurrentIndex(0)
+    assert window.scene.lang == "zh"
+    window.switch.setCurrentIndex(1)
+    assert window.scene.lang == "en"
 
 
 @pytest.mark.slow
