@@ -26,6 +26,11 @@ def day(n: int) -> str:
     return (MONDAY + timedelta(days=n)).isoformat()
 
 
+def booking(station: str, start: str, end: str, *who: str) -> tuple[str, ...]:
+    """`book create STATION --from "WEEK start" --to "WEEK end" WHO…` (who books, how it repeats)."""
+    return ("book", "create", station, "--from", f"{WEEK} {start}", "--to", f"{WEEK} {end}", *who)
+
+
 ADMIN_PASSWORD, TEACHER_PASSWORD = "correct horse battery staple", "teach-cranes-2026"
 
 
@@ -100,20 +105,7 @@ def test_equipment_registry_round_trip(capsys, store: str) -> None:
             "not a time: tomorrow",
         ),
         (("book", "cancel", "999"), "no booking with id 999"),
-        (
-            (
-                "book",
-                "create",
-                "station 3",
-                "--from",
-                f"{WEEK} 14:00",
-                "--to",
-                f"{WEEK} 15:00",
-                "--class",
-                "9Z",
-            ),
-            "no class 9Z",
-        ),
+        (booking("station 3", "14:00", "15:00", "--class", "9Z"), "no class 9Z"),
         (
             ("timetable", "propose", "--week", day(1), "--instructors", "x.toml", "--needs", "n.json"),
             "is not a Monday",
@@ -129,31 +121,9 @@ def test_bad_input_is_one_line_and_exit_2(capsys, store: str, args, message: str
 
 
 def test_book_conflict_message_in_both_languages(capsys, store: str) -> None:
-    code, made, _ = shixun(
-        capsys,
-        store,
-        "book",
-        "create",
-        "station 3",
-        "--from",
-        f"{WEEK} 14:00",
-        "--to",
-        f"{WEEK} 15:30",
-        "--class",
-        "2A",
-    )
+    code, made, _ = shixun(capsys, store, *booking("station 3", "14:00", "15:30", "--class", "2A"))
     assert code == 0 and made["booked"][0]["span"] == "14:00–15:30"
-    args = (
-        "book",
-        "create",
-        "station 3",
-        "--from",
-        f"{WEEK} 15:00",
-        "--to",
-        f"{WEEK} 16:00",
-        "--class",
-        "2B",
-    )
+    args = booking("station 3", "15:00", "16:00", "--class", "2B")
     code, _, err = shixun(capsys, store, *args)
     assert code == 2 and "station 3 is booked 14:00–15:30 by class 2A" in err
     code, _, err = shixun(capsys, store, *args, lang="zh")
@@ -161,10 +131,8 @@ def test_book_conflict_message_in_both_languages(capsys, store: str) -> None:
 
 
 def test_recurring_booking_listing_and_calendar(capsys, store: str, tmp_path: Path) -> None:
-    code, made, err = shixun(
-        capsys, store, "book", "create", "station 4", "--from", f"{WEEK} 09:00", "--to", f"{WEEK} 10:00",
-        "--learner", "L001", "--repeat", "FREQ=DAILY;COUNT=5",
-    )  # fmt: skip
+    daily = booking("station 4", "09:00", "10:00", "--learner", "L001", "--repeat", "FREQ=DAILY;COUNT=5")
+    code, made, err = shixun(capsys, store, *daily)
     assert code == 0 and len(made["booked"]) == 5
     code, listed, _ = shixun(
         capsys, store, "book", "list", "--from", WEEK, "--days", "3", "--learner", "L001"
@@ -231,19 +199,7 @@ def test_commands_act_as_the_logged_in_admin_and_changes_are_audited(capsys, sto
     monkeypatch.setenv("SHIXUN_USER", "teacher")
     monkeypatch.setenv("SHIXUN_PASSWORD", TEACHER_PASSWORD)
     assert shixun(capsys, store, "equipment", "list")[0] == 0  # instructors may look
-    code, _, err = shixun(
-        capsys,
-        store,
-        "book",
-        "create",
-        "station 3",
-        "--from",
-        f"{WEEK} 14:00",
-        "--to",
-        f"{WEEK} 15:00",
-        "--class",
-        "2A",
-    )
+    code, _, err = shixun(capsys, store, *booking("station 3", "14:00", "15:00", "--class", "2A"))
     assert code == 2 and "may not edit equipment" in err
 
     monkeypatch.delenv("SHIXUN_USER")
