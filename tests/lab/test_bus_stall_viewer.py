@@ -27,31 +27,18 @@ from lab.bus.topics import Kind, Topic
 
 POSE = Topic(Kind.POSE, "st01", "s1")
 
-# The relay's viewer side publishing flat out to one connecting viewer `Receiver`, which reads for
-# 1 s, stops reading for STALL_S with a full queue, then reads for 2 s. argv[1]: "now" (the options
-# in use) or "old" (both sides with the former 1 s / 3 s ZMTP heartbeats).
-STALL = r"""
-import json, sys, time
-import zmq
-from lab.bus.security import CurveKeys
-from lab.bus.sockets import DEFAULT_LINK, Publisher, Receiver
+# What both stall tests run in their child process: `stall` reads for `read_s`, stops reading for
+# STALL_S with a full queue, then reads for 2 s, and says how many messages arrived before the stall
+# and how many of those sent after it arrived.
+STALL_HARNESS = r"""
+import json, time
 from lab.bus.topics import Kind, Topic
-from lab.server.access import StaticAccess
-from lab.server.policy import AccessFacts
-from lab.server.relay import Relay
 
 STALL_S = 6.0
-old = sys.argv[1] == "old"
-ctx = zmq.Context()
-relay_side = Relay(ctx, StaticAccess({}, AccessFacts()), CurveKeys.generate()).viewer_link
 POSE = Topic(Kind.POSE, "st01", "s1")
-publisher = Publisher(ctx, "tcp://127.0.0.1:*", bind=True, link=DEFAULT_LINK if old else relay_side)
-receiver = Receiver(ctx, publisher.endpoint, [POSE], **({"link": DEFAULT_LINK} if old else {}))
-while not publisher.wanted(POSE):
-    time.sleep(0.01)
 
 
-def flood(seconds, read):
+def flood(publisher, receiver, seconds, read):
     sent_at = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -63,29 +50,56 @@ def flood(seconds, read):
     return sent_at
 
 
-before = flood(1.0, read=True)
-flood(STALL_S, read=False)  # the GUI hangs: the queue fills (300 messages), the publisher drops
-resumed = time.monotonic()
-after = flood(2.0, read=True)
-print(json.dumps({"before": len(before), "fresh": sum(t > resumed for t in after)}))
+def stall(publisher, receiver, read_s):
+    before = flood(publisher, receiver, read_s, read=True)
+    flood(publisher, receiver, STALL_S, read=False)  # the app hangs: the queues fill, the publisher drops
+    resumed = time.monotonic()
+    after = flood(publisher, receiver, 2.0, read=True)
+    return {"before": len(before), "fresh": sum(t > resumed for t in after)}
 """
 
-# The same through a real relay (CurveZMQ, an invited mentor, a station flooding its keypoints).
+# The relay's viewer side publishing flat out to one connecting viewer `Receiver`, which reads for
+# 1 s, stalls (its queue of 300 messages fills), then reads again. argv[1]: "now" (the options in
+# use) or "old" (both sides with the former 1 s / 3 s ZMTP heartbeats).
+STALL = (
+    STALL_HARNESS
+    + r"""
+import sys
+import zmq
+from lab.bus.security import CurveKeys
+from lab.bus.sockets import DEFAULT_LINK, Publisher, Receiver
+from lab.server.access import StaticAccess
+from lab.server.policy import AccessFacts
+from lab.server.relay import Relay
+
+old = sys.argv[1] == "old"
+ctx = zmq.Context()
+relay_side = Relay(ctx, StaticAccess({}, AccessFacts()), CurveKeys.generate()).viewer_link
+publisher = Publisher(ctx, "tcp://127.0.0.1:*", bind=True, link=DEFAULT_LINK if old else relay_side)
+receiver = Receiver(ctx, publisher.endpoint, [POSE], **({"link": DEFAULT_LINK} if old else {}))
+while not publisher.wanted(POSE):
+    time.sleep(0.01)
+print(json.dumps(stall(publisher, receiver, 1.0)))
+"""
+)
+
+# The same through a real relay (CurveZMQ, an invited mentor, a station flooding its keypoints); the
+# mentor reads for 2 s, then its queue at the relay and its own fill up during the stall.
 # With the old heartbeat options this path did not abort in the runs tried here (the XPUB above
 # does, every time), so it shows recovery end to end; the bug itself is shown above.
-STALL_VIA_RELAY = r"""
-import json, time
+STALL_VIA_RELAY = (
+    STALL_HARNESS
+    + r"""
 from datetime import UTC, datetime, timedelta
 import zmq
 from lab.auth.permissions import Invitation, Subject
 from lab.bus.security import CurveClient, CurveKeys
 from lab.bus.sockets import Publisher, Receiver
-from lab.bus.topics import Kind, Topic, station_zap_id, user_zap_id
+from lab.bus.topics import station_zap_id, user_zap_id
 from lab.server.access import StaticAccess
 from lab.server.policy import AccessFacts, Principal, SessionFacts
 from lab.server.relay import Relay, RelayEndpoints
 
-STALL_S = 6.0
 ctx = zmq.Context()
 server, station, mentor = CurveKeys.generate(), CurveKeys.generate(), CurveKeys.generate()
 alice = Principal(user_zap_id(1), "mentor", user_id=1, login="alice")
@@ -99,33 +113,16 @@ anywhere = "tcp://127.0.0.1:*"
 # streams=1: a viewer queue of 300 messages, full within the stall
 relay = Relay(ctx, access, server, RelayEndpoints(anywhere, anywhere, anywhere), refresh_s=0.1, streams=1)
 relay.start()
-POSE = Topic(Kind.POSE, "st01", "s1")
 publisher = Publisher(ctx, relay.endpoints.stations, curve=CurveClient(station, server.public))
 viewer = Receiver(
     ctx, relay.endpoints.viewers, [POSE], view_prefix=alice.view_prefix, curve=CurveClient(mentor, server.public)
 )
-
-
-def flood(seconds, read):
-    sent_at = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        for _ in range(50):
-            publisher.send(POSE, {"t": time.monotonic(), "pad": "x" * 2000})
-        while read and (message := viewer.recv(0)) is not None:
-            sent_at.append(message.envelope.body["t"])
-        time.sleep(0.001)
-    return sent_at
-
-
-before = flood(2.0, read=True)
-flood(STALL_S, read=False)  # the mentor app hangs: its queue at the relay and its own fill up
-resumed = time.monotonic()
-after = flood(2.0, read=True)
+report = stall(publisher, viewer, 2.0)
 relay.stop()
-print(json.dumps({"before": len(before), "fresh": sum(t > resumed for t in after)}))
+print(json.dumps(report))
 ctx.destroy(linger=0)
 """
+)
 
 # A viewer whose relay's network vanishes (the namespace's loopback goes down: no FIN, no RST, no
 # answer): TCP keepalive notices, and the viewer comes back to a relay that starts again there.
