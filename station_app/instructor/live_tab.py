@@ -1,6 +1,11 @@
 """The live grid of the lab: one card per running session the instructor may watch (from the lab
 server over the bus: sim state and coach events, no pixels), with its current step, time, sway and
-coach cue; and, per card, inject a fault or change the wind of that session."""
+coach cue; and, per card, inject a fault or change the wind of that session.
+
+The stream is polled without waiting; requests (the session list, fault and wind requests) run on a
+worker (station_app.netclient). While the lab server does not answer, the tab says so, the cards keep
+showing what the stream brings, the list is asked again with back-off, and fault and wind requests are
+refused at once rather than applied minutes late."""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from lab.bus.text import Text
 from lab.bus.topics import Kind
 from station_app.instructor import control
 from station_app.instructor.common import ConsoleContext
+from station_app.netclient import UNREACHABLE, LabClient
 from station_app.runtime.control import EVENT_TYPE
 from station_app.views.changes import change_text
 from station_app.views.cue_banner import CueBanner
@@ -38,9 +44,9 @@ COLUMNS = 3
 class StationCard(QFrame):
     """One live session: what the station streams, and the instructor's controls for it."""
 
-    def __init__(self, ctx: ConsoleContext, station: str, session: str) -> None:
+    def __init__(self, ctx: ConsoleContext, lab: LabClient, station: str, session: str) -> None:
         super().__init__()
-        self.ctx, self.station, self.session = ctx, station, session
+        self.ctx, self.lab, self.station, self.session = ctx, lab, station, session
         self.setFrameShape(QFrame.Shape.Box)
         self.snapshot: dict[str, Any] | None = None
         self.cues: dict[str, dict[str, Any]] = {}  # live coach events by rule
@@ -109,23 +115,35 @@ class StationCard(QFrame):
 
     def inject(self) -> None:
         body = control.inject_fault(self.ctx.space.spec, self.fault.currentData())
-        control.send(self.ctx.link.requests, self.station, self.session, body)
-        self.ctx.say(
-            self.ctx.t(
+        self._send(
+            body,
+            Text(
                 f"已请求 {self.station} 注入故障 {body['fault']}",
                 f"asked {self.station} to inject {body['fault']}",
-            )
+            ),
         )
 
     def set_wind(self) -> None:
         body = control.set_wind(self.ctx.space.spec, self.wind.value())
-        control.send(self.ctx.link.requests, self.station, self.session, body)
-        self.ctx.say(
-            self.ctx.t(
-                f"已请求 {self.station} 风速改为 {body['wind_mps']:.1f} m/s",
-                f"asked {self.station} for wind {body['wind_mps']:.1f} m/s",
-            )
+        wind = body["wind_mps"]
+        self._send(
+            body,
+            Text(
+                f"已请求 {self.station} 风速改为 {wind:.1f} m/s",
+                f"asked {self.station} for wind {wind:.1f} m/s",
+            ),
         )
+
+    def _send(self, body: dict[str, Any], asked: Text) -> None:
+        """Once, on the worker: a fault applied late would surprise the student, so no retry."""
+        station, session = self.station, self.session
+        self.lab.submit(
+            lambda link: control.send(link.requests, station, session, body),
+            lambda _reply: self.ctx.say(self.ctx.language.text(asked)),
+            lambda error: self.ctx.say("⚠ " + error.message(self.ctx.language.lang)),
+            retry=False,
+        )
+        self.ctx.say(self.ctx.t(f"正在向 {station} 发送请求……", f"sending the request to {station}…"))
 
     def retranslate(self) -> None:
         t, lang = self.ctx.t, self.ctx.language.lang
@@ -146,6 +164,7 @@ class LiveTab(QWidget):
         self.ctx = ctx
         self.cards: dict[tuple[str, str], StationCard] = {}
         self.receivers: dict[tuple[str, str], Receiver] = {}
+        self.lab = LabClient.of(ctx.link, self) if ctx.link is not None else None
         self.note = QLabel()
         self.grid = QGridLayout()
         for column in range(COLUMNS):
@@ -164,6 +183,8 @@ class LiveTab(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(ctx.guarded(self.poll))
+        if self.lab is not None:
+            self.lab.changed.connect(self._server_changed)
         self.retranslate()
 
     def start(self) -> None:
@@ -171,8 +192,19 @@ class LiveTab(QWidget):
             self.timer.start()
 
     def refresh_sessions(self) -> None:
-        """Watch every live session the lab server lets this instructor see (new ones get a card)."""
-        for entry in self.ctx.link.sessions():
+        """Ask which live sessions the lab server lets this instructor see (one question waits while
+        it is away); the answer adds their cards."""
+        if self.lab is not None:
+            self.lab.submit(
+                lambda link: link.sessions(),
+                self._got_sessions,
+                lambda error: self.ctx.say("⚠ " + error.message(self.ctx.language.lang)),
+                key="sessions",
+            )
+
+    def _got_sessions(self, listed: list[dict[str, Any]]) -> None:
+        """Watch every session listed (SUB sockets: connecting does not wait); new ones get a card."""
+        for entry in listed:
             key = (entry["station"], entry["session"])
             if key not in self.receivers:
                 self.receivers[key] = self.ctx.link.watch(*key, kinds=(Kind.STATE, Kind.EVENTS))
@@ -181,7 +213,8 @@ class LiveTab(QWidget):
     def card(self, station: str, session: str) -> StationCard:
         key = (station, session)
         if key not in self.cards:
-            card = self.cards[key] = StationCard(self.ctx, station, session)
+            assert self.lab is not None  # cards come from the lab server's list
+            card = self.cards[key] = StationCard(self.ctx, self.lab, station, session)
             n = len(self.cards) - 1
             self.grid.addWidget(card, n // COLUMNS, n % COLUMNS)
         return self.cards[key]
@@ -196,22 +229,42 @@ class LiveTab(QWidget):
                 self.card(station, session).take(message)
 
     def retranslate(self) -> None:
-        if self.ctx.link is None:
+        t = self.ctx.t
+        if self.lab is None:
             self.note.setText(
-                self.ctx.t("未连接实验室服务器：无实时画面", "not connected to a lab server: no live view")
+                t("未连接实验室服务器：无实时画面", "not connected to a lab server: no live view")
+            )
+        elif not self.lab.reachable:
+            self.note.setText(
+                f"⚠ {UNREACHABLE.get(self.ctx.language.lang)}"
+                + t(
+                    "；卡片显示最近收到的数据，暂不能发送请求",
+                    "; cards show the latest data, requests are not sent",
+                )
             )
         else:
             self.note.setText(
-                self.ctx.t(
+                t(
                     "实验室实时状态（仅骨架、仿真状态与教练事件）",
                     "Live in the lab (skeleton, sim state and coach events only)",
                 )
             )
+        self.note.setStyleSheet(
+            "" if self.lab is None or self.lab.reachable else "color: #9a5b00; font-weight: bold;"
+        )
         for card in self.cards.values():
             card.retranslate()
 
+    def _server_changed(self) -> None:
+        if self.lab is not None and self.lab.reachable:
+            self.ctx.say(self.ctx.t("实验室服务器已恢复", "the lab server answers again"))
+        self.retranslate()
+
     def close_links(self) -> None:
+        """Stop polling, the receivers and the request worker (a request in flight is abandoned)."""
         self.timer.stop()
         for receiver in self.receivers.values():
             receiver.close()
         self.receivers.clear()
+        if self.lab is not None:
+            self.lab.close()

@@ -9,22 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import zmq
 from lab_world import PASSWORDS, screenshot
+from live_lab_world import LiveLab
 from sqlalchemy import select
 
 from lab.auth.access import PermissionDenied
 from lab.auth.accounts import actor_of, find_user
-from lab.bus.security import CurveClient, CurveKeys
-from lab.bus.sockets import Publisher
-from lab.bus.station_link import LabEndpoints, StationLink
-from lab.bus.viewer_link import ViewerEndpoints, ViewerLink
-from lab.scheduling.registry import add_equipment
-from lab.server.audit import StoreLiveAudit
-from lab.server.relay import Relay, RelayEndpoints
-from lab.server.requests import CONTROL_ACTION, RequestServer
-from lab.server.store_access import StoreAccess
-from lab.store.models import AuditEntry, EquipmentKind, Learner, User
+from lab.server.requests import CONTROL_ACTION
+from lab.store.models import AuditEntry, Learner
 from scenarios.overrides import Overrides
 from scenarios.paramspace import Space
 from scenarios.spec import get_spec
@@ -166,85 +158,46 @@ def test_assignments_and_the_permission_matrix(qtbot, lab_store) -> None:
 
 
 @pytest.mark.slow
-def test_live_grid_through_the_lab_relay(qtbot, lab_store, tmp_path: Path) -> None:
+def test_live_grid_through_the_lab_relay(qtbot, lab_store) -> None:
     """A station session publishes through a real relay (CurveZMQ, store-backed access); the console
     sees its state and cues, and its fault request goes through the lab server's request endpoint to
     the running station (its StationLink inbox), which applies it."""
-    server, station_keys, wang_keys = CurveKeys.generate(), CurveKeys.generate(), CurveKeys.generate()
-    with lab_store.begin() as db:
-        add_equipment(
-            db, EquipmentKind.STATION, "station-01", "Lab 1", [CRANE.id]
-        ).curve_public_key = station_keys.public.decode()
-        db.scalar(select(User).where(User.login == "wang")).curve_public_key = wang_keys.public.decode()
-    ctx = zmq.Context()
-    relay = Relay(
-        ctx, StoreAccess(lab_store.kw["bind"]), server, RelayEndpoints(ANY, ANY, ANY), refresh_s=0.1
-    )
-    relay.start()
-    audit = StoreLiveAudit(lab_store.kw["bind"])
-    requests = RequestServer(
-        ctx, relay.access, server, ANY, relay.authenticator, relay.inject_endpoint, audit=audit
-    )
-    requests.start()
-    publisher = Publisher(ctx, relay.endpoints.stations, curve=CurveClient(station_keys, server.public))
-    station_link = StationLink(
-        ctx,
-        "station-01",
-        LabEndpoints(relay.endpoints.stations, relay.endpoints.viewers),
-        CurveClient(station_keys, server.public),
-    )
-    link = ViewerLink(
-        ctx,
-        ViewerEndpoints(relay.endpoints.viewers, relay.endpoints.video, requests.endpoint),
-        CurveClient(wang_keys, server.public),
-    )
-    from station_app.runtime.trainee import demo_trainee
-
-    session = StationSession(
-        lab_store,
-        CRANE,
-        "L001",
-        make_operator("autopilot", "crane"),
-        demo_trainee,
-        SessionSettings(station="station-01"),
-        publisher,
-        inbox=station_link.comments,
-    )
-    applied: list[dict] = []
-    session.listeners.append(lambda kind, event: applied.append(event) if kind == "control" else None)
+    lab = LiveLab(lab_store)
     try:
-        session.start()
-        window = _console(qtbot, lab_store, link)
+        lab.session.start()
+        window = _console(qtbot, lab_store, lab.link)
         window.tabs.setCurrentWidget(window.live)
-        key = ("station-01", session.prepared.session_id)
-
-        def seen(condition) -> bool:
-            session.step()
-            window.live.poll()
-            return key in window.live.cards and condition(window.live.cards[key])
-
+        seen = _seen(window, lab)
         qtbot.waitUntil(lambda: seen(lambda card: card.snapshot is not None), timeout=20_000)
         qtbot.waitUntil(lambda: seen(lambda card: card.banner.cue is not None), timeout=60_000)
-        card = window.live.cards[key]
-        assert card.snapshot["t"] <= session.state.t and "step:" in card.state.text()
+        card = window.live.cards[lab.key]
+        assert card.snapshot["t"] <= lab.session.state.t and "step:" in card.state.text()
         screenshot(window, "instructor_live_en.png")
         card.fault.setCurrentIndex(card.fault.findData("sudden_gust"))
         card.inject_button.click()
         assert not window.statusBar().currentMessage().startswith("⚠")
         # The lab server passes it to the station, whose runtime applies it at a step.
-        qtbot.waitUntil(lambda: seen(lambda _card: bool(applied)), timeout=20_000)
-        assert applied[0]["accepted"] and applied[0]["fault"] == "sudden_gust"
-        assert applied[0]["author"] == link.identity["user"] and applied[0]["role"] == "instructor"
-        audit.close()
+        qtbot.waitUntil(lambda: seen(lambda _card: bool(lab.applied)), timeout=20_000)
+        assert lab.applied[0]["accepted"] and lab.applied[0]["fault"] == "sudden_gust"
+        assert (
+            lab.applied[0]["author"] == lab.link.identity["user"] and lab.applied[0]["role"] == "instructor"
+        )
+        assert window.statusBar().currentMessage() == "asked station-01 to inject sudden_gust"
+        lab.audit.close()
         with lab_store() as db:
             entries = db.scalars(select(AuditEntry).where(AuditEntry.action == CONTROL_ACTION)).all()
         assert [(e.actor, e.detail["fault"]) for e in entries] == [("instructor:wang", "sudden_gust")]
         window.close()
-        session.finish()
     finally:
-        link.close()
-        station_link.close()
-        publisher.close()
-        requests.stop()
-        relay.stop()
-        ctx.term()
+        lab.close()
+
+
+def _seen(window: InstructorWindow, lab: LiveLab):
+    """A waitUntil condition on the session's card that also steps the station and polls the grid."""
+
+    def seen(condition) -> bool:
+        lab.session.step()
+        window.live.poll()
+        return lab.key in window.live.cards and condition(window.live.cards[lab.key])
+
+    return seen
