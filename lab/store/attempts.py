@@ -6,9 +6,9 @@ source of truth and a deleted attempt is forgotten. `next` stores the generated 
 seed, explanation, predicted success) with `passed = NULL`; `record` completes it when the
 result matches it, else stores a new attempt.
 
-Instructor overrides have no table of their own yet: they are kept as audit-log entries
-(action `scenarios.overrides`, one per change, the latest wins), behind `load_overrides` /
-`save_overrides`, so moving them to a dedicated table is a change of those two functions.
+Instructor overrides live in `adaptive_overrides` (one row per class or learner and scenario) and
+fitted difficulty models in `difficulty_models` (the newest per spec version is used); every change of
+an override is also an audit entry (action `scenarios.overrides`), which keeps their history.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from lab.audit import chain as audit_chain
 from lab.bus.text import UserError
-from lab.store.models import Attempt, AuditEntry, Learner, ScenarioSpec, SchoolClass
+from lab.store.models import AdaptiveOverride, Attempt, DifficultyFit, Learner, ScenarioSpec, SchoolClass
 from lab.store.types import utc_now
 from scenarios.difficulty import DifficultyModel, PooledAttempts
 from scenarios.explain import explain
@@ -280,25 +280,47 @@ def _same_params(space: Space, a: Mapping[str, Any], b: Mapping[str, Any]) -> bo
 # --- instructor overrides ------------------------------------------------------------------------
 
 
-def _scope(kind: str, code: str, scenario_id: str) -> str:
-    return f"{kind}:{code}/{scenario_id}"
-
-
 def load_overrides(session: Session, scenario_id: str, learner: Learner) -> Overrides:
     """The class's overrides with the learner's on top (the learner's win)."""
     merged = Overrides()
-    if learner.school_class is not None:
-        merged = _latest(session, _scope("class", learner.school_class.code, scenario_id))
-    return _latest(session, _scope("learner", learner.code, scenario_id)).merged_over(merged)
+    if learner.class_id is not None:
+        merged = _stored(session, scenario_id, AdaptiveOverride.class_id == learner.class_id)
+    return _stored(session, scenario_id, AdaptiveOverride.learner_id == learner.id).merged_over(merged)
 
 
-def _latest(session: Session, resource: str) -> Overrides:
-    entry = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.action == OVERRIDES_ACTION, AuditEntry.resource == resource)
-        .order_by(AuditEntry.seq.desc())
-    ).first()
-    return Overrides.from_dict(entry.detail.get("overrides")) if entry else Overrides()
+def scope_overrides(
+    session: Session, scenario_id: str, learner_code: str | None = None, class_code: str | None = None
+) -> Overrides:
+    """The overrides set for exactly one learner or one class (not merged), e.g. to edit them."""
+    learner_id, class_id, _ = _override_scope(session, learner_code, class_code)
+    return _stored(session, scenario_id, _owner(learner_id, class_id))
+
+
+def _stored(session: Session, scenario_id: str, owner: ColumnElement[bool]) -> Overrides:
+    row = session.scalar(
+        select(AdaptiveOverride.overrides).where(owner, AdaptiveOverride.scenario_id == scenario_id)
+    )
+    return Overrides.from_dict(row)
+
+
+def _owner(learner_id: int | None, class_id: int | None) -> ColumnElement[bool]:
+    if learner_id is not None:
+        return AdaptiveOverride.learner_id == learner_id
+    return AdaptiveOverride.class_id == class_id
+
+
+def _override_scope(
+    session: Session, learner_code: str | None, class_code: str | None
+) -> tuple[int | None, int | None, str]:
+    """(learner id, class id, audit resource prefix) of exactly one learner or one class."""
+    if (learner_code is None) == (class_code is None):
+        raise UserError("请指定学员或班级之一", "give exactly one of a learner or a class")
+    if learner_code is not None:
+        return require_learner(session, learner_code).id, None, f"learner:{learner_code}"
+    class_id = session.scalar(select(SchoolClass.id).where(SchoolClass.code == class_code))
+    if class_id is None:
+        raise UserError(f"未知班级 {class_code}", f"unknown class {class_code}")
+    return None, class_id, f"class:{class_code}"
 
 
 def save_overrides(
@@ -309,18 +331,25 @@ def save_overrides(
     learner_code: str | None = None,
     class_code: str | None = None,
 ) -> str:
-    """Replace the overrides of one learner or one class for a scenario; returns the scope."""
+    """Replace the overrides of one learner or one class for a scenario; returns the scope.
+
+    The audit entry is appended first: on PostgreSQL its lock serialises concurrent writers, so two
+    instructors saving at once cannot both insert the scope's row."""
     check_against_spec(space, overrides)
-    if (learner_code is None) == (class_code is None):
-        raise UserError("请指定学员或班级之一", "give exactly one of a learner or a class")
-    if learner_code is not None:
-        require_learner(session, learner_code)
-        resource = _scope("learner", learner_code, space.spec.id)
-    else:
-        if session.scalars(select(SchoolClass).where(SchoolClass.code == class_code)).first() is None:
-            raise UserError(f"未知班级 {class_code}", f"unknown class {class_code}")
-        resource = _scope("class", str(class_code), space.spec.id)
-    audit_chain.append(session, actor, OVERRIDES_ACTION, resource, {"overrides": overrides.to_dict()})
+    learner_id, class_id, prefix = _override_scope(session, learner_code, class_code)
+    resource = f"{prefix}/{space.spec.id}"
+    stored = overrides.to_dict()
+    entry = audit_chain.append(session, actor, OVERRIDES_ACTION, resource, {"overrides": stored})
+    row = session.scalar(
+        select(AdaptiveOverride).where(
+            _owner(learner_id, class_id), AdaptiveOverride.scenario_id == space.spec.id
+        )
+    )
+    if row is None:
+        row = AdaptiveOverride(learner_id=learner_id, class_id=class_id, scenario_id=space.spec.id)
+        session.add(row)
+    row.overrides, row.updated_by, row.updated_at = stored, actor, entry.at
+    session.flush()
     return resource
 
 
@@ -339,6 +368,46 @@ def check_against_spec(space: Space, overrides: Overrides) -> None:
         raise UserError(f"未知故障 {sorted(unknown)}", f"unknown faults {sorted(unknown)}")
     if overrides.focus_skill is not None and overrides.focus_skill not in space.skills:
         raise UserError(f"未知技能 {overrides.focus_skill}", f"unknown skill {overrides.focus_skill}")
+
+
+# --- fitted difficulty models --------------------------------------------------------------------
+
+
+def difficulty_model(session: Session, space: Space) -> DifficultyModel:
+    """The newest model `scenarios fit` stored for this spec version, else the spec's prior."""
+    row = session.scalars(
+        select(DifficultyFit)
+        .where(DifficultyFit.scenario_id == space.spec.id, DifficultyFit.spec_version == space.spec.version)
+        .order_by(DifficultyFit.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return space.prior_model()
+    try:
+        model = DifficultyModel.from_dict(row.model)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError(
+            f"存储的难度模型 {row.id} 已损坏（{exc}），请重新运行 scenarios fit",
+            f"stored difficulty model {row.id} is damaged ({exc}); rerun `scenarios fit`",
+        ) from None
+    if model.skills == space.skills and model.params == space.names and model.faults == space.faults:
+        return model
+    return space.prior_model()
+
+
+def save_difficulty_model(session: Session, space: Space, model: DifficultyModel, fitted_by: str) -> int:
+    """Keep a fitted model (with the spec text it was fitted for); returns its row id."""
+    row = DifficultyFit(
+        scenario_id=space.spec.id,
+        spec_version=store_spec(session, space),
+        version=model.version,
+        n_attempts=model.n_attempts,
+        model=model.to_dict(),
+        fitted_by=fitted_by,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
 
 
 def pooled_attempts(session: Session, space: Space, model: DifficultyModel) -> PooledAttempts:

@@ -7,13 +7,18 @@ Conventions:
   enum types, so adding a value later is a one-line migration on both databases).
 - Learner data is pseudonymous: a learner is a code; names live only on the linked user account,
   so keypoints, attempts and sessions never carry a name (shared/reference/bus_booking_privacy.md §3.3).
-- Deleting a learner deletes their attempts, sessions, consents and invitations (PIPL Art. 47);
+- Deleting a learner deletes their attempts, sessions, consents, invitations, overrides and
+  assignments (PIPL Art. 47);
   the audit log keeps actor names as text so it survives deletions (§3.3, tier T4).
 
 Constraints that only exist in the migration (not expressible portably in the models):
 - no double booking of one piece of equipment (§2.3): a PostgreSQL exclusion constraint
   `bookings_no_overlap`, on SQLite BEFORE INSERT/UPDATE triggers; both apply to bookings whose status
   is in `BLOCKING_BOOKING_STATUSES`, with half-open [start, end) ranges so back-to-back bookings pass.
+
+Instructor overrides, scenario assignments and fitted difficulty models are tables (reads come from
+them); every change of an override or an assignment is also an audit entry, which keeps their history
+(EU AI Act Art. 12 record-keeping, Art. 14 human oversight; shared/reference/adaptive.md §5).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -432,3 +439,87 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# Who changed an override, made an assignment or ran a fit: the pseudonymous handle the audit log
+# keeps (`role:login`, or the CLI's `--by`), as text so the row outlives the account.
+_Handle = String(100)
+
+
+class AdaptiveOverride(Base):
+    """The instructor's current overrides of the generator (scenarios.overrides) for one class or one
+    learner and one scenario; a learner's win over their class's. Their history is in the audit log
+    (action `scenarios.overrides`)."""
+
+    __tablename__ = "adaptive_overrides"
+    __table_args__ = (
+        CheckConstraint("(learner_id IS NULL) <> (class_id IS NULL)", name="one_scope"),
+        UniqueConstraint("learner_id", "scenario_id"),
+        UniqueConstraint("class_id", "scenario_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)  # Overrides.to_dict()
+    updated_by: Mapped[str] = mapped_column(_Handle)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class DifficultyFit(Base):
+    """A difficulty model fitted by `shixun scenarios fit` for one spec version
+    (scenarios.difficulty.DifficultyModel.to_dict); `next` uses the newest, else the spec's prior."""
+
+    __tablename__ = "difficulty_models"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["scenario_id", "spec_version"],
+            ["scenario_specs.scenario_id", "scenario_specs.version"],
+            name="fk_difficulty_models_spec_scenario_specs",
+        ),
+        Index("ix_difficulty_models_scenario", "scenario_id", "spec_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    spec_version: Mapped[int]
+    version: Mapped[str] = mapped_column(String(64))  # the model's own version id (explanations cite it)
+    n_attempts: Mapped[int]
+    model: Mapped[dict[str, Any]]
+    fitted_by: Mapped[str] = mapped_column(_Handle)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ScenarioAssignment(Base):
+    """An instructor's assignment of a scenario to one learner or one class. A new assignment ends the
+    scope's current one (`ended_at`), so at most one is current per scope; each is also an audit entry
+    (action `scenario.assign`)."""
+
+    __tablename__ = "scenario_assignments"
+    __table_args__ = (
+        CheckConstraint("(learner_id IS NULL) <> (class_id IS NULL)", name="one_scope"),
+        Index(
+            "uq_scenario_assignments_current_learner",
+            "learner_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index(
+            "uq_scenario_assignments_current_class",
+            "class_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(_Handle)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    ended_at: Mapped[datetime | None]

@@ -12,7 +12,6 @@ from station_app.cli.context import Context
 from station_app.cli.login import store as open_store
 
 if TYPE_CHECKING:
-    from scenarios.difficulty import DifficultyModel
     from scenarios.paramspace import Space
 
 # The store, the learner model and the generator (SQLAlchemy, NumPy, SciPy) are imported inside the
@@ -48,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     fit_ = commands.add_parser("fit", help="refit the difficulty model from all stored attempts")
     fit_.add_argument("--scenario", required=True, metavar="ID")
+    fit_.add_argument(
+        "--by", default="instructor", metavar="NAME", help="who runs the fit (kept with the model)"
+    )
     fit_.set_defaults(handler=run_fit)
 
     ovr = commands.add_parser("override", help="instructor overrides for a learner or a class")
@@ -73,28 +75,6 @@ def _space(scenario_id: str) -> Space:
     return Space(get_spec(scenario_id))
 
 
-def _model_path(ctx: Context, space: Space) -> Path:
-    return ctx.config.data_dir / "models" / f"difficulty-{space.spec.id}-v{space.spec.version}.json"
-
-
-def _model(ctx: Context, space: Space) -> DifficultyModel:
-    """The fitted difficulty model of this spec version if `scenarios fit` made one, else the spec's prior."""
-    from scenarios.difficulty import DifficultyModel
-
-    path = _model_path(ctx, space)
-    if path.exists():
-        try:
-            model = DifficultyModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(
-                f"难度模型文件损坏：{path}（{exc}），可删除后重新运行 scenarios fit",
-                f"difficulty model file is damaged: {path} ({exc}); delete it and rerun `scenarios fit`",
-            ) from None
-        if model.skills == space.skills and model.params == space.names and model.faults == space.faults:
-            return model
-    return space.prior_model()
-
-
 def run_fit(args: argparse.Namespace, ctx: Context) -> int:
     from lab.store import attempts as store
     from lab.store.types import utc_now
@@ -106,16 +86,16 @@ def run_fit(args: argparse.Namespace, ctx: Context) -> int:
         for round_ in range(FIT_ROUNDS):  # abilities under the current weights, then weights again
             data = store.pooled_attempts(session, space, model)
             model = fit(space.prior_model(), data, version=f"fit-{utc_now():%Y%m%dT%H%M%SZ}-r{round_}")
-    path = _model_path(ctx, space)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(model.to_dict(), indent=1), encoding="utf-8")
+        model_id = store.save_difficulty_model(session, space, model, fitted_by=args.by)
     data_out = {
         "scenario": space.spec.id,
         "attempts": len(data.x),
-        "path": str(path),
+        "model_id": model_id,
         "model": model.to_dict(),
     }
-    ctx.result(data_out, f"{space.spec.id}: {len(data.x)} attempts → {path} ({model.version})")
+    ctx.result(
+        data_out, f"{space.spec.id}: {len(data.x)} attempts → difficulty model {model_id} ({model.version})"
+    )
     return 0
 
 
@@ -124,7 +104,9 @@ def run_next(args: argparse.Namespace, ctx: Context) -> int:
 
     space = _space(args.scenario)
     with open_store(ctx) as session:
-        result = store.next_attempt(session, space, _model(ctx, space), args.learner, args.seed)
+        result = store.next_attempt(
+            session, space, store.difficulty_model(session, space), args.learner, args.seed
+        )
     e = result.explanation
     data = {
         "attempt": result.attempt_id,
@@ -163,7 +145,9 @@ def run_record(args: argparse.Namespace, ctx: Context) -> int:
     result = store.parse_result(space, _read_json(args.result))
     with open_store(ctx) as session:
         attempt = store.record_result(session, space, args.learner, result)
-        state, attempts = store.learner_state(session, space, _model(ctx, space), attempt.learner)
+        state, attempts = store.learner_state(
+            session, space, store.difficulty_model(session, space), attempt.learner
+        )
         report = store.skill_report(space, state, attempts)
     data = {
         "attempt": attempt.id,
@@ -181,7 +165,7 @@ def run_learner(args: argparse.Namespace, ctx: Context) -> int:
     space = _space(args.scenario)
     with open_store(ctx) as session:
         learner = store.require_learner(session, args.learner)
-        state, attempts = store.learner_state(session, space, _model(ctx, space), learner)
+        state, attempts = store.learner_state(session, space, store.difficulty_model(session, space), learner)
         report = store.skill_report(space, state, attempts)
     ctx.result(
         {"learner": args.learner, "scenario": space.spec.id, **report}, _human_skills(args.learner, report)

@@ -89,9 +89,7 @@ def current_overrides(
     db: Session, space: Space, learner_code: str | None, class_code: str | None
 ) -> Overrides:
     """The overrides set for exactly this scope (a learner's own, or the class's), for editing."""
-    if learner_code is not None:
-        return store._latest(db, store._scope("learner", learner_code, space.spec.id))
-    return store._latest(db, store._scope("class", str(class_code), space.spec.id))
+    return store.scope_overrides(db, space.spec.id, learner_code, class_code)
 
 
 def save_overrides(
