@@ -1,10 +1,11 @@
 """One learner's data: export it all (PIPL Art. 45) or delete it all (Art. 47), audited.
 
 The export is a zip: `learner.json` (profile, account, consents, sessions, attempts, bookings,
-mentor invitations, and who accessed this learner's data according to the audit log), plus the
-session recordings, plus the clips when the person exporting may export clips.
+mentor invitations, the instructor's overrides and scenario assignments for this learner, and who
+accessed this learner's data according to the audit log), plus the session recordings, plus the
+clips when the person exporting may export clips.
 Deletion removes the files, then the learner row (the store cascades to attempts, sessions,
-consents, bookings and invitations) and the learner's own student account.
+consents, bookings, invitations, overrides and assignments) and the learner's own student account.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from lab.auth.access import learner_subject, require
 from lab.auth.permissions import Action, Actor, Resource, decide
 from lab.bus.text import UserError
 from lab.privacy import files
-from lab.store.models import AuditEntry, Booking, Learner, MentorInvitation, Role, TrainingSession, User
+from lab.store.models import (
+    AdaptiveOverride,
+    AuditEntry,
+    Booking,
+    Learner,
+    MentorInvitation,
+    Role,
+    ScenarioAssignment,
+    TrainingSession,
+    User,
+)
 
 EXPORT_FORMAT = "shixun.learner-export/1"
 log = logging.getLogger(__name__)  # internal ids only: no codes or names in application logs
@@ -136,6 +147,16 @@ def _describe(
         [s.id for s in sessions]
     )
     invitations = db.scalars(select(MentorInvitation).where(covers))
+    overrides = db.scalars(
+        select(AdaptiveOverride)
+        .where(AdaptiveOverride.learner_id == learner.id)
+        .order_by(AdaptiveOverride.id)
+    )
+    assignments = db.scalars(
+        select(ScenarioAssignment)
+        .where(ScenarioAssignment.learner_id == learner.id)
+        .order_by(ScenarioAssignment.id)
+    )
     accesses = db.scalars(
         select(AuditEntry).where(AuditEntry.resource == f"learner:{learner.code}").order_by(AuditEntry.seq)
     )
@@ -210,6 +231,25 @@ def _describe(
                 "revoked_at": i.revoked_at,
             }
             for i in invitations
+        ],
+        "adaptive_overrides": [
+            {
+                "scenario": o.scenario_id,
+                "overrides": o.overrides,
+                "updated_by": o.updated_by,
+                "updated_at": o.updated_at,
+            }
+            for o in overrides
+        ],
+        "scenario_assignments": [
+            {
+                "scenario": a.scenario_id,
+                "note": a.note,
+                "created_by": a.created_by,
+                "created_at": a.created_at,
+                "ended_at": a.ended_at,
+            }
+            for a in assignments
         ],
         "accesses": [{"at": e.at, "by": e.actor, "action": e.action} for e in accesses],
     }
