@@ -231,7 +231,7 @@ class LabClient(QObject):
         """Stop the worker (a request in flight is abandoned) and wait for it; safe to call twice."""
         self._watchdog.stop()
         self._callbacks.clear()
-        if self._worker.isRunning() or not self._worker.isFinished():
+        if not self._worker.isFinished():
             self._worker.stop()
         self._worker.wait()
 

@@ -240,6 +240,12 @@ def mentor_lab(tmp_path: Path, sqlite_url: str) -> Iterator[MentorLab]:
         sessions.kw["bind"].dispose()
 
 
+def try_login(qtbot, dialog) -> None:
+    """Press OK on the mentor's log-in and wait for its answer (reaching the lab server runs on a thread)."""
+    dialog.try_login()
+    qtbot.waitUntil(lambda: dialog.connecting is None, timeout=20000)
+
+
 def listed(window) -> list:
     """What the mentor window's session list holds (live and recorded sessions)."""
     items = (window.session_list.item(r) for r in range(window.session_list.count()))

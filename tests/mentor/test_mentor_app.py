@@ -9,7 +9,7 @@ import cv2
 import orjson
 import pytest
 from mcap.reader import make_reader
-from mentor_world import PASSWORDS, MentorLab, listed_when, screenshot
+from mentor_world import PASSWORDS, MentorLab, listed_when, screenshot, try_login
 from PyQt6.QtCore import QPoint, Qt
 from skimage.data import astronaut
 from sqlalchemy import select
@@ -38,7 +38,7 @@ def _log_in(qtbot, lab: MentorLab, lang: str = "en") -> MentorLoginDialog:
 
 def _window(qtbot, lab: MentorLab, lang: str = "en") -> MentorWindow:
     dialog = _log_in(qtbot, lab, lang)
-    dialog.try_login()
+    try_login(qtbot, dialog)
     assert dialog.identity is not None, dialog.error.text()
     window = MentorWindow(dialog.identity, lab.store, MentorSettings(lab.recordings), lang)
     qtbot.addWidget(window)
@@ -58,20 +58,20 @@ def test_login_needs_a_bundle_or_an_account_and_they_must_match(qtbot, mentor_la
     dialog = _log_in(qtbot, mentor_lab)
     screenshot(dialog, "mentor_login_en.png")
     dialog.password.setText("wrong")
-    dialog.try_login()
+    try_login(qtbot, dialog)
     assert dialog.identity is None and "wrong login or password" in dialog.error.text()
     dialog.login.setText("")
     dialog.bundle.setText("")
-    dialog.try_login()
+    try_login(qtbot, dialog)
     assert "key bundle or an account" in dialog.error.text()
     dialog.login.setText("wang")  # another person's account with zhou's bundle
     dialog.password.setText(PASSWORDS["wang"])
     dialog.bundle.setText(str(mentor_lab.bundle))
-    dialog.try_login()
+    try_login(qtbot, dialog)
     assert dialog.identity is None and "belongs to another account" in dialog.error.text()
     dialog.login.setText("zhou")
     dialog.password.setText(PASSWORDS["zhou"])
-    dialog.try_login()
+    try_login(qtbot, dialog)
     assert dialog.identity is not None and dialog.identity.link is not None
     with mentor_lab.store() as db:
         zhou = db.scalar(select(User).where(User.login == "zhou"))

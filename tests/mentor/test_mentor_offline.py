@@ -6,11 +6,12 @@ recorder, store and station sessions on loopback (mentor_world); no timed assert
 
 from __future__ import annotations
 
-from mentor_world import listed_when
+from mentor_world import listed_when, try_login
 from PyQt6.QtCore import QTimer
 
 from lab.recording.mcap_io import read_recording
 from station_app.mentor.connection import Identity, connect
+from station_app.mentor.login import MentorLoginDialog
 from station_app.mentor.timeline import Mode
 from station_app.mentor.window import MentorSettings, MentorWindow
 
@@ -99,3 +100,35 @@ def test_closing_while_a_request_is_in_flight_ends_the_worker(qtbot, mentor_lab)
     window.close()  # no comment waits, so no question: the worker is interrupted and joined
     assert not window.isVisible() and not window.lab.running and not window.lab.busy
     link.close()
+
+
+def test_logging_in_while_the_server_is_away_keeps_the_dialog_responsive(qtbot, mentor_lab) -> None:
+    mentor_lab.requests.stop()
+    dialog = MentorLoginDialog(
+        mentor_lab.store, "en", mentor_lab.ctx, mentor_lab.endpoints, str(mentor_lab.bundle)
+    )
+    qtbot.addWidget(dialog)
+    ticks = Ticker()
+    dialog.try_login()  # a key bundle alone: only the lab server can say who this is
+    assert dialog.connecting is not None and "reaching the lab server" in dialog.error.text()
+    at_press = ticks.n
+    qtbot.waitUntil(lambda: dialog.connecting is None, timeout=20000)
+    assert ticks.n > at_press  # the event loop ran while the server was being asked
+    assert dialog.identity is None and "did not answer" in dialog.error.text()
+    mentor_lab.restart_requests()
+    try_login(qtbot, dialog)  # the same dialog, once the server is back
+    assert dialog.identity is not None and dialog.identity.link is not None
+    dialog.identity.close()
+
+
+def test_cancelling_the_log_in_while_the_server_is_asked_ends_the_attempt(qtbot, mentor_lab) -> None:
+    mentor_lab.requests.stop()
+    dialog = MentorLoginDialog(
+        mentor_lab.store, "en", mentor_lab.ctx, mentor_lab.endpoints, str(mentor_lab.bundle)
+    )
+    qtbot.addWidget(dialog)
+    dialog.try_login()
+    assert dialog.connecting is not None
+    dialog.reject()  # Cancel: the attempt ends (bounded by REQUEST_TIMEOUT_MS), nothing is left open
+    assert dialog.connecting is None and dialog.identity is None
+    assert dialog.result() == MentorLoginDialog.DialogCode.Rejected
