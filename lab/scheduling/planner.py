@@ -148,11 +148,15 @@ def estimates_from_store(
     session: Session, class_codes: Sequence[str], scenario_ids: Sequence[str]
 ) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
     """Per learner and scenario, the learner model's ability means on the scenario's skills."""
-    from lab.store.attempts import learner_state  # heavy (the learner model, SciPy): only when asked
+    from lab.store.attempts import (  # heavy (the learner model, SciPy): only when asked
+        difficulty_model,
+        learner_state,
+    )
     from scenarios.paramspace import Space
     from scenarios.spec import get_spec
 
     spaces = {scenario: Space(get_spec(scenario)) for scenario in scenario_ids}
+    models = {scenario: difficulty_model(session, space) for scenario, space in spaces.items()}
     estimates: dict[str, dict[str, list[float]]] = {}
     class_of: dict[str, str] = {}
     for code in class_codes:
@@ -164,7 +168,7 @@ def estimates_from_store(
         ):
             class_of[learner.code] = code
             for scenario, space in spaces.items():
-                state, _ = learner_state(session, space, space.prior_model(), learner)
+                state, _ = learner_state(session, space, models[scenario], learner)
                 estimates.setdefault(learner.code, {})[scenario] = [float(m) for m in state.mean]
     return estimates, class_of
 

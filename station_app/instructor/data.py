@@ -61,7 +61,7 @@ def roster(db: Session, actor: Actor, space: Space) -> list[LearnerRow]:
 
 
 def _row(db: Session, space: Space, learner: Learner, class_code: str) -> LearnerRow:
-    state, attempts = store.learner_state(db, space, space.prior_model(), learner)
+    state, attempts = store.learner_state(db, space, store.difficulty_model(db, space), learner)
     after = state.to_dict(space.skills)["skills"]
     trajectory: dict[str, list[tuple[float, float]]] = {s: [] for s in space.skills}
     for number, attempt in enumerate(attempts):

@@ -94,7 +94,7 @@ def prepare(
             db.add(learner)
             db.flush()
         booking = check_station(db, learner, station, space.spec.id, now, require_booking)
-        generated = store.next_attempt(db, space, space.prior_model(), learner_code, seed)
+        generated = store.next_attempt(db, space, store.difficulty_model(db, space), learner_code, seed)
         attempt = db.get(Attempt, generated.attempt_id)
         assert attempt is not None  # next_attempt has just flushed it
         row = TrainingSession(
@@ -229,7 +229,7 @@ def complete(
             row.state = SessionState.FINISHED
             row.ended_at = now
             row.recording_path = recording_path
-        state, _history = store.learner_state(db, space, space.prior_model(), attempt.learner)
+        state, _history = store.learner_state(db, space, store.difficulty_model(db, space), attempt.learner)
         after = state.to_dict(space.skills)["skills"]
         return StoredAttempt(
             attempt_id=attempt.id,
@@ -261,6 +261,8 @@ def preview_next(
     with factory() as db:
         db.begin()
         try:
-            return store.next_attempt(db, space, space.prior_model(), learner_code, seed).explanation
+            return store.next_attempt(
+                db, space, store.difficulty_model(db, space), learner_code, seed
+            ).explanation
         finally:
             db.rollback()
