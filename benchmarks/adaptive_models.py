@@ -1,24 +1,35 @@
 """Prediction quality of the learner model, next to pyBKT and a per-skill-mean baseline.
 
-Attempts come from simulated learners (the `wilson85` hypothesis of `adaptive_eval.py`) in the
-crane-scene world (`results/adaptive_surface.json`), under two policies: random parameters,
-where AUC means something, and the adaptive generator, where predictions equalise and
-calibration is what matters (shared/reference/adaptive.md §4.1). Every model predicts each
-skill's outcome of each attempt before seeing it. Learners are split in two halves (fit on one,
-score on the other, then swapped): no learner is in both (GroupKFold by learner, §4.3).
+Attempts come from simulated learners in the crane-scene world (`results/adaptive_surface.json`)
+under two policies: random parameters, where AUC means something, and the adaptive generator
+(spec prior weights), where predictions equalise and calibration is what matters
+(shared/reference/adaptive.md §4.1). Learners learn by one of two hypotheses of
+`adaptive_eval.py` (`wilson85`, the one the generator is tuned for, and `zpd50`); each seed is a
+different simulated population, the same one under both hypotheses and policies. Every model
+predicts each skill's outcome of each attempt before seeing it. Learners are split into FOLDS
+groups (fit on the others, score on one): no learner is in both (GroupKFold by learner, §4.3).
+Intervals: bootstrap over held-out learners (all models on the same resampled learners, so the
+log-loss ratios are paired).
 
-Models: `lltm_elo` = this project's learner model with the difficulty model fitted by
-`scenarios.difficulty.fit` on the training learners; `lltm_elo_prior` = the same with the spec's
-prior weights only; `pybkt` = pyBKT's per-skill BKT; `skill_mean` = the training pass rate per skill.
+Models, all fitted on the same training learners' attempts: `lltm_elo` = this project's learner
+model with the difficulty model fitted as `scenarios fit` does; `lltm_elo_prior` = the same with
+the spec's prior weights only (not fitted); `pybkt` = pyBKT's per-skill BKT (it never sees the
+scenario parameters); `skill_mean` = the training pass rate per skill.
 
-Run: `python -m benchmarks.adaptive_models`; writes results/adaptive_models.json and .md.
+Run: `nice python -m benchmarks.adaptive_models [--learners 200] [--attempts 60] [--seeds 2]
+[--workers 2]`; writes results/adaptive_models.json and .md. pyBKT's EM is pure Python here
+(~90 % of the run time), so the cells run in a process pool.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import subprocess
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -26,16 +37,51 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import pandas as pd
 from pyBKT.models import Model as BKT
-from scipy.stats import rankdata
 
-from benchmarks.adaptive_eval import by_learner, fit_lltm, load_world, outcomes_of, simulate
+from benchmarks.adaptive_eval import fit_lltm, gain, load_world, outcomes_of
 from scenarios.difficulty import DifficultyModel
-from scenarios.learner import prior_state, update
+from scenarios.generator import generate
+from scenarios.learner import AttemptOutcome, prior_state, update
+from scenarios.overrides import Overrides
 from scenarios.paramspace import Space
 from scenarios.spec import get_spec
 
 RESULTS = Path(__file__).parent / "results"
-LEARNERS, ATTEMPTS = 200, 60
+POLICIES = ("random", "adaptive")
+HYPOTHESES = ("wilson85", "zpd50")
+MODELS = ("lltm_elo", "lltm_elo_prior", "pybkt", "skill_mean")
+BASELINES = ("pybkt", "skill_mean")
+METRICS = ("log_loss", "brier", "ece", "auc")
+BOOTSTRAP = 1000
+
+
+def simulate(
+    policy: str, hypothesis: str, space: Space, world, seed: int, learners: int, attempts: int
+) -> dict[int, list[dict]]:
+    """Attempts per learner (x, per-skill outcomes), oldest first. The population (abilities,
+    heterogeneous learning rates) depends on the seed only, as in `adaptive_eval`."""
+    prior = space.prior_model()
+    pop = np.random.default_rng([seed, 7])
+    theta0 = pop.normal(-0.3, 0.6, (learners, 1)) + pop.normal(0, 0.4, (learners, len(space.skills)))
+    rates = pop.lognormal(np.log(0.05), 0.5, learners)
+    no_faults = np.zeros(len(space.faults))
+    cohort = {}
+    for i in range(learners):
+        rng = np.random.default_rng([seed, i])
+        state, theta, rows = prior_state(len(space.skills)), theta0[i].copy(), []
+        for t in range(attempts):
+            if policy == "adaptive":
+                x = generate(space, prior, state, Overrides(), rng).x
+            else:
+                x = rng.uniform(0, 1, len(space.axes))
+            p = world.p(theta, x)
+            y = (rng.random(len(p)) < p).astype(float)
+            rows.append({"learner": i, "order": t, "x": x, "y": y})
+            theta = theta + rates[i] * gain(hypothesis, p, y)
+            if policy == "adaptive":
+                state = update(state, prior, AttemptOutcome(x, no_faults, y, bool(y.all())))
+        cohort[i] = rows
+    return cohort
 
 
 def predict_lltm(space: Space, model: DifficultyModel, test: dict[int, list[dict]]) -> np.ndarray:
@@ -65,85 +111,234 @@ def bkt_frame(space: Space, rows: dict[int, list[dict]]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def predict_bkt(space: Space, train: dict, test: dict) -> np.ndarray:
-    model = BKT(seed=0, num_fits=5, parallel=False)  # worker processes only cost start-up here
+def predict_bkt(space: Space, train: dict, test: dict, fits: int) -> np.ndarray:
+    model = BKT(seed=0, num_fits=fits, parallel=False)  # the cells already fill the cores
     model.fit(data=bkt_frame(space, train))
     predicted = model.predict(data=bkt_frame(space, test)).sort_values("order_id")
     return predicted["correct_predictions"].to_numpy().reshape(-1, len(space.skills))
 
 
-def metrics(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    p = np.clip(p.ravel(), 1e-6, 1 - 1e-6)
-    y = y.ravel()
-    bins = np.minimum((p * 10).astype(int), 9)
-    ece = sum(abs(p[bins == b].mean() - y[bins == b].mean()) * (bins == b).mean() for b in np.unique(bins))
-    ranks = rankdata(p)
-    positives = y.sum()
-    auc = (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * (len(y) - positives))
-    return {
-        "log_loss": float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))),
-        "brier": float(np.mean((p - y) ** 2)),
-        "ece": float(ece),
-        "auc": float(auc),
-    }
+def predict(name: str, space: Space, train: dict, test: dict, bkt_fits: int) -> np.ndarray:
+    """(attempts, skills) predictions of one model for the test learners, fitted on `train`."""
+    if name == "lltm_elo":
+        return predict_lltm(space, fit_lltm(space, train), test)
+    if name == "lltm_elo_prior":
+        return predict_lltm(space, space.prior_model(), test)
+    if name == "pybkt":
+        return predict_bkt(space, train, test, bkt_fits)
+    mean = np.array([r["y"] for rows in train.values() for r in rows]).mean(axis=0)
+    return np.tile(mean, (sum(len(rows) for rows in test.values()), 1))
 
 
-def evaluate(policy: str, space: Space, world) -> dict[str, dict[str, float]]:
-    groups = by_learner(simulate(policy, space, world, 1, LEARNERS, ATTEMPTS))
-    ids = sorted(groups)
-    halves = [ids[: len(ids) // 2], ids[len(ids) // 2 :]]
-    scores: dict[str, list[np.ndarray]] = {
-        m: [] for m in ("lltm_elo", "lltm_elo_prior", "pybkt", "skill_mean")
-    }
-    truth = []
-    for fold in range(2):
-        train = {i: groups[i] for i in halves[fold]}
-        test = {i: groups[i] for i in halves[1 - fold]}
-        y = np.array([r["y"] for rows in test.values() for r in rows])
-        truth.append(y)
-        scores["lltm_elo"].append(predict_lltm(space, fit_lltm(space, train), test))
-        scores["lltm_elo_prior"].append(predict_lltm(space, space.prior_model(), test))
-        scores["pybkt"].append(predict_bkt(space, train, test))
-        mean = np.array([r["y"] for rows in train.values() for r in rows]).mean(axis=0)
-        scores["skill_mean"].append(np.tile(mean, (len(y), 1)))
-    y_all = np.vstack(truth)
-    return {name: metrics(np.vstack(parts), y_all) for name, parts in scores.items()}
+@dataclass(frozen=True)
+class Scored:
+    """One model's held-out predictions, flattened to (attempt, skill) observations, ready for
+    metrics under learner weights (1 = the sample itself, bootstrap counts = one replicate)."""
+
+    p: np.ndarray
+    y: np.ndarray
+    loss: np.ndarray
+    bins: np.ndarray  # 10 equal-width calibration bins
+    tie: np.ndarray  # index of p among its sorted distinct values (AUC with mid-ranks)
+
+    @classmethod
+    def of(cls, p: np.ndarray, y: np.ndarray) -> Scored:
+        p = np.clip(p.ravel(), 1e-6, 1 - 1e-6)
+        y = y.ravel()
+        loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return cls(p, y, loss, np.minimum((p * 10).astype(int), 9), np.unique(p, return_inverse=True)[1])
+
+    def metrics(self, w: np.ndarray) -> dict[str, float]:
+        total = w.sum()
+        gap = np.bincount(self.bins, w * (self.p - self.y), minlength=10)
+        pos = np.bincount(self.tie, w * self.y)
+        neg = np.bincount(self.tie, w * (1 - self.y))
+        below = np.cumsum(neg) - neg
+        return {
+            "log_loss": float(w @ self.loss / total),
+            "brier": float(w @ (self.p - self.y) ** 2 / total),
+            "ece": float(np.abs(gap).sum() / total),
+            "auc": float(pos @ (below + 0.5 * neg) / (pos.sum() * neg.sum())),
+        }
 
 
-def main() -> None:
-    start = time.perf_counter()
+def run_cell(task: tuple[str, str, int, int, int, int, int]) -> dict:
+    """One policy × hypothesis × population: held-out predictions of every model, per learner."""
+    policy, hypothesis, seed, learners, attempts, folds, bkt_fits = task
     space = Space(get_spec("crane.bridge_lift"))
     world = load_world(str(RESULTS / "adaptive_surface.json"), space.prior_model())
-    result = {
-        "learners": LEARNERS,
-        "attempts_per_learner": ATTEMPTS,
-        "policies": {policy: evaluate(policy, space, world) for policy in ("random", "adaptive")},
+    groups = simulate(policy, hypothesis, space, world, seed, learners, attempts)
+    preds: dict[str, list[np.ndarray]] = {m: [] for m in MODELS}
+    seconds = dict.fromkeys(MODELS, 0.0)
+    learner, truth = [], []
+    for held_out in np.array_split(np.array(sorted(groups)), folds):
+        train = {i: rows for i, rows in groups.items() if i not in held_out}
+        test = {int(i): groups[int(i)] for i in held_out}
+        y = np.array([r["y"] for rows in test.values() for r in rows])
+        truth.append(y)
+        learner.append(np.repeat(held_out, [len(test[int(i)]) for i in held_out]))
+        for name in MODELS:
+            start = time.perf_counter()
+            preds[name].append(predict(name, space, train, test, bkt_fits))
+            seconds[name] += time.perf_counter() - start
+    return {
+        "task": task,
+        "learner": np.concatenate(learner),
+        "y": np.vstack(truth),
+        "preds": {m: np.vstack(parts) for m, parts in preds.items()},
+        "seconds": seconds,
     }
-    result["elapsed_s"] = round(time.perf_counter() - start, 1)
+
+
+def summarise(cell: dict, rng: np.random.Generator) -> dict:
+    """Point estimates, bootstrap 95 % intervals over learners, and paired log-loss ratios."""
+    n_skills = cell["y"].shape[1]
+    obs_learner = np.repeat(cell["learner"], n_skills)
+    ids, obs_index = np.unique(obs_learner, return_inverse=True)
+    scored = {m: Scored.of(p, cell["y"]) for m, p in cell["preds"].items()}
+    point = {m: s.metrics(np.ones(len(obs_index))) for m, s in scored.items()}
+    best = min(BASELINES, key=lambda b: point[b]["log_loss"])
+    reps: dict[str, list[dict]] = {m: [] for m in MODELS}
+    for _ in range(BOOTSTRAP):
+        w = np.bincount(rng.integers(0, len(ids), len(ids)), minlength=len(ids))[obs_index].astype(float)
+        for m, s in scored.items():
+            reps[m].append(s.metrics(w))
+
+    def interval(values: list[float]) -> list[float]:
+        return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+
+    models = {
+        m: {k: {"value": point[m][k], "ci95": interval([r[k] for r in reps[m]])} for k in METRICS}
+        for m in MODELS
+    }
+    ratios = {}
+    for other in (*BASELINES, "lltm_elo_prior"):
+        values = [a["log_loss"] / b["log_loss"] for a, b in zip(reps["lltm_elo"], reps[other], strict=True)]
+        ratios[other] = {
+            "value": point["lltm_elo"]["log_loss"] / point[other]["log_loss"],
+            "ci95": interval(values),
+        }
+    return {
+        "models": models,
+        "best_baseline": best,
+        "log_loss_ratio": ratios,
+        "seconds": {m: round(s, 1) for m, s in cell["seconds"].items()},
+        "held_out_attempts": len(cell["y"]),
+    }
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    seeds = [args.first_seed + s for s in range(args.seeds)]
+    tasks = [
+        (policy, hypothesis, seed, args.learners, args.attempts, args.folds, args.bkt_fits)
+        for seed in seeds
+        for hypothesis in HYPOTHESES
+        for policy in POLICIES
+    ]
+    rng = np.random.default_rng(0)
+    cells: dict[str, dict] = {}
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for cell in pool.map(run_cell, tasks):
+            policy, hypothesis, seed = cell["task"][:3]
+            cells[f"{policy}/{hypothesis}/{seed}"] = {
+                "policy": policy,
+                "hypothesis": hypothesis,
+                "seed": seed,
+            } | summarise(cell, rng)
+    return {
+        "commit": commit(),
+        "learners": args.learners,
+        "attempts_per_learner": args.attempts,
+        "folds": args.folds,
+        "seeds": seeds,
+        "bkt_num_fits": args.bkt_fits,
+        "bootstrap": BOOTSTRAP,
+        "cells": cells,
+    }
+
+
+def _ci(entry: dict, digits: int) -> str:
+    lo, hi = entry["ci95"]
+    return f"{entry['value']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def write(result: dict) -> str:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "adaptive_models.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    cells = result["cells"].values()
     lines = [
         "# Learner-model prediction quality",
         "",
-        f"{LEARNERS} simulated learners × {ATTEMPTS} attempts in the crane-scene world (wilson85 learning); "
-        "per-skill next-attempt outcomes; 2-fold split by learner. Lower is better for log-loss, Brier and "
-        "ECE (10 bins); AUC is meaningful on the random policy only.",
+        f"{result['learners']} simulated learners × {result['attempts_per_learner']} attempts per cell in the "
+        f"crane-scene world; populations (seeds) {', '.join(map(str, result['seeds']))}; learning hypotheses "
+        f"{' and '.join(HYPOTHESES)}; per-skill next-attempt outcomes; {result['folds']}-fold split by learner "
+        "(every learner scored once, by models fitted on the other folds' attempts). "
+        f"Values with bootstrap 95 % intervals over held-out learners ({result['bootstrap']} resamples). "
+        "Lower is better for log-loss, Brier and ECE (10 bins); AUC is meaningful on the random policy only "
+        "(under the adaptive policy predictions cluster near the target, §4.1 of the adaptive reference). "
+        f"pyBKT: {result['bkt_num_fits']} EM start(s) per skill. Code at commit `{result['commit']}`.",
         "",
-        "| policy | model | log-loss | Brier | ECE | AUC |",
-        "|---|---|---|---|---|---|",
+        "## Log-loss of lltm_elo / log-loss of a baseline (paired bootstrap)",
+        "",
+        "| policy | hypothesis | seed | best baseline | ÷ best baseline | ÷ pybkt | ÷ skill_mean | ÷ lltm_elo_prior |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for policy, models in result["policies"].items():
-        for name, m in models.items():
+    for c in cells:
+        r = c["log_loss_ratio"]
+        lines.append(
+            f"| {c['policy']} | {c['hypothesis']} | {c['seed']} | {c['best_baseline']} "
+            f"| **{_ci(r[c['best_baseline']], 3)}** | {_ci(r['pybkt'], 3)} | {_ci(r['skill_mean'], 3)} "
+            f"| {_ci(r['lltm_elo_prior'], 3)} |"
+        )
+    lines += [
+        "",
+        "## All metrics",
+        "",
+        "| policy | hypothesis | seed | model | log-loss | Brier | ECE | AUC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        for name, m in c["models"].items():
             lines.append(
-                f"| {policy} | {name} | {m['log_loss']:.4f} | {m['brier']:.4f} | {m['ece']:.4f} | {m['auc']:.3f} |"
+                f"| {c['policy']} | {c['hypothesis']} | {c['seed']} | {name} | {_ci(m['log_loss'], 4)} "
+                f"| {_ci(m['brier'], 4)} | {_ci(m['ece'], 4)} | {_ci(m['auc'], 3)} |"
             )
-    for policy, models in result["policies"].items():
-        best_other = min(models["pybkt"]["log_loss"], models["skill_mean"]["log_loss"])
-        ratio = models["lltm_elo"]["log_loss"] / best_other
-        lines.append(f"\n{policy}: lltm_elo log-loss / best baseline = {ratio:.3f}.")
-    lines.append(f"\nRun time {result['elapsed_s']} s.")
-    (RESULTS / "adaptive_models.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    fit_seconds = {m: sum(c["seconds"][m] for c in cells) for m in MODELS}
+    lines += [
+        "",
+        "Fit + predict time summed over cells (s): "
+        + ", ".join(f"{m} {s:.0f}" for m, s in fit_seconds.items())
+        + f". Wall time {result['elapsed_s']} s.",
+    ]
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "adaptive_models.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=200)
+    parser.add_argument("--attempts", type=int, default=60)
+    parser.add_argument("--seeds", type=int, default=2, help="simulated populations")
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--bkt-fits", type=int, default=1, help="pyBKT EM starts per skill")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    result = evaluate(args)
+    result["elapsed_s"] = round(time.perf_counter() - start, 1)
+    print(write(result))
 
 
 if __name__ == "__main__":
