@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mentor_world import listed_when, try_login
 from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QMessageBox
 
 from lab.recording.mcap_io import read_recording
 from station_app.mentor.connection import Identity, connect
@@ -132,3 +133,32 @@ def test_cancelling_the_log_in_while_the_server_is_asked_ends_the_attempt(qtbot,
     dialog.reject()  # Cancel: the attempt ends (bounded by REQUEST_TIMEOUT_MS), nothing is left open
     assert dialog.connecting is None and dialog.identity is None
     assert dialog.result() == MentorLoginDialog.DialogCode.Rejected
+
+
+def test_closing_with_an_unsent_comment_asks_first(qtbot, mentor_lab, monkeypatch) -> None:
+    """The one way a queued comment can be lost is closing the app: the mentor is asked (the question
+    is a modal box a person answers; here its answer is given)."""
+    window, link = _remote_window(qtbot, mentor_lab)
+    listed_when(qtbot, window, bool)
+    window.session_list.setCurrentRow(0)
+    window.open_button.click()  # the live session (keypoints)
+    mentor_lab.requests.stop()
+    window.comment_text.setText("wait for me")
+    window.send_button.click()
+    asked: list[str] = []
+
+    def answer(reply):
+        def question(_parent, _title, text, *_args):
+            asked.append(text)
+            return reply
+
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    window.close()
+    assert window.isVisible() and window.lab.running and window.lab.busy  # kept, still trying
+    assert "1 comment(s) have not reached the lab server" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    window.close()
+    assert not window.isVisible() and not window.lab.running
+    link.close()
