@@ -41,6 +41,9 @@ class DifficultyModel:
     version: str = "spec"
     n_attempts: int = 0
     prior_weights: np.ndarray | None = field(default=None, compare=False)
+    profile_evidence: dict | None = field(
+        default=None, compare=False
+    )  # scenarios.profiles.Evidence, as stored
 
     def load(self, x: np.ndarray, faults: np.ndarray) -> np.ndarray:
         """Difficulty load per skill (logit units / a_k): W·x + G·f, shape (K,)."""
@@ -72,6 +75,7 @@ class DifficultyModel:
             "fault_effects": self.fault_effects.tolist(),
             "calibrated": self.calibrated.tolist(),
             "prior_weights": None if self.prior_weights is None else self.prior_weights.tolist(),
+            "profile_evidence": self.profile_evidence,
         }
 
     @classmethod
@@ -94,6 +98,7 @@ class DifficultyModel:
             version=str(data["version"]),
             n_attempts=int(data["n_attempts"]),
             prior_weights=None if prior is None else np.asarray(prior, float),
+            profile_evidence=data.get("profile_evidence"),
         )
 
 
@@ -110,6 +115,8 @@ class PooledAttempts:
     faults: np.ndarray  # (N, F) 0/1
     theta: np.ndarray  # (N, K) ability estimates before each attempt
     outcome: np.ndarray  # (N, K) per-skill result in [0, 1] (graded sub-score or pass 0/1)
+    learner: np.ndarray | None = None  # (N,) whose attempt, in each learner's order (for profile evidence)
+    profile: tuple[str | None, ...] | None = None  # (N,) practice profile the attempt was generated under
 
 
 def fit(prior: DifficultyModel, data: PooledAttempts, version: str) -> DifficultyModel:

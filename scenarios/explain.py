@@ -59,6 +59,12 @@ def explain(space: Space, model: DifficultyModel, state: LearnerState, plan: Pla
         },
         "band": {"low": plan.band[0], "high": plan.band[1], "source": plan.band_source},
         "target": round(plan.target, 3),
+        "profile": {
+            "id": plan.profile.profile.id,
+            "source": plan.profile.source,
+            "evidence": plan.profile.evidence.to_dict(),
+            "text": _profile_text(plan).to_dict(),
+        },
         "target_text": _target_text(plan).to_dict(),
         "estimates": {s: _estimate(state, k) for k, s in enumerate(space.skills)},
         "predicted": {s: round(float(p), 3) for s, p in zip(space.skills, plan.p_skill, strict=True)},
@@ -84,6 +90,15 @@ def explain(space: Space, model: DifficultyModel, state: LearnerState, plan: Pla
         "probe": plan.probe,
         "summary": _summary(plan, titles).to_dict(),
     }
+
+
+def headline(explanation: dict[str, Any], lang: str) -> list[str]:
+    """The first lines every view shows: summary, focus, target band and practice profile."""
+    e = explanation
+    lines = [e["summary"][lang], e["focus"]["text"][lang], e["target_text"][lang]]
+    if "profile" in e:  # explanations stored before practice profiles existed have none
+        lines.append(e["profile"]["text"][lang])
+    return lines
 
 
 def _moved(state: LearnerState, space: Space, titles: dict[str, Text]) -> dict[str, Any] | None:
@@ -201,12 +216,44 @@ def _target_text(plan: Plan) -> Text:
     source = (
         Text(zh="教师设定", en="set by the instructor")
         if plan.band_source == "instructor"
-        else Text(zh="默认（85% 规则）", en="default (Eighty-Five Percent Rule)")
+        else Text(
+            zh=f"练习强度「{plan.profile.profile.title.zh}」的区间",
+            en=f"the band of the {plan.profile.profile.title.en} profile",
+        )
     )
     return Text(
         zh=f"目标通过率 {_pct(plan.target)}，区间 {lo}–{hi}（{source.zh}）",
         en=f"target pass {_pct(plan.target)} within {lo}–{hi} ({source.en})",
     )
+
+
+def _profile_text(plan: Plan) -> Text:
+    """Which practice profile and why: the instructor, the pooled progress, or still exploring."""
+    choice = plan.profile
+    title = choice.profile.title
+    lo, hi = (_pct(p) for p in choice.profile.others)
+    head = Text(
+        zh=f"练习强度「{title.zh}」：其他技能的预测通过率保持在 {lo}–{hi}",
+        en=f"practice profile {title.en}: the other skills are kept at {lo}–{hi} predicted pass",
+    )
+    if choice.source == "instructor":
+        why = Text(zh="教师指定", en="set by the instructor")
+    elif choice.source == "exploring":
+        why = Text(
+            zh="汇总证据尚不足，两种强度各分给一半学员以便比较",
+            en="not enough pooled evidence yet: learners are split evenly between the profiles to compare them",
+        )
+    else:
+        progress = choice.evidence.progress
+        share = _pct(choice.evidence.shares[choice.profile.id])
+        rates = {k: f"{v:+.3f}" for k, v in progress.items()}
+        why = Text(
+            zh=f"本场景学员每次练习的能力增长：拓展 {rates['stretch']}，巩固 {rates['consolidate']}；"
+            f"按证据分配 {share} 的学员使用此强度",
+            en=f"ability gained per attempt by this scenario's learners: stretch {rates['stretch']}, "
+            f"consolidate {rates['consolidate']}; the evidence gives this profile {share} of learners",
+        )
+    return Text(zh=f"{head.zh}（{why.zh}）", en=f"{head.en} ({why.en})")
 
 
 def _summary(plan: Plan, titles: dict[str, Text]) -> Text:

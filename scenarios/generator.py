@@ -5,8 +5,9 @@ choice, else the skill with the lowest predicted pass at certification condition
 predicted pass at a target inside the band, and solve the difficulty model for the parameters.
 The solutions form a hyperplane; the point on it is chosen by explicit rules, each of which is
 reported: stay closest to the last attempt plus a small jitter (bounded change, variety), keep the
-other skills comfortable (P ≥ COMFORT), stay in the spec's range, the learner's frontier for
-uncalibrated parameters, and the instructor's bounds, pins and step limit, which always win.
+other skills in the practice profile's range (comfortable under `consolidate`, scenarios/profiles.py),
+stay in the spec's range, the learner's frontier for uncalibrated parameters, and the instructor's
+bounds, pins and step limit, which always win.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from scenarios.frontier import INITIAL_EDGE
 from scenarios.learner import LearnerState
 from scenarios.overrides import Overrides
 from scenarios.paramspace import CERTIFICATION_LEVEL, Space
+from scenarios.profiles import DEFAULT_CHOICE, Choice
 
-COMFORT = 0.85  # non-focus skills are kept at or above this predicted pass (adaptive.md §6) ...
-BOREDOM = 0.95  # ... and below this one, so they keep practising (adaptive.md §4.3 boredom streaks)
 JITTER_SD = 0.04  # normalised; variety between attempts (adaptive.md §3.1 rule 4)
 ROLLING_GAIN = 0.5  # proso-style: target = centre + gain·(centre − focus skill's recent success), in band
 BOUNDARY_SAMPLING = 0.5  # probability of testing one uncalibrated parameter at its frontier edge
@@ -53,7 +53,7 @@ class Plan:
     focus_reason: str  # "instructor" or "weakest"
     target: float
     band: tuple[float, float]
-    band_source: str  # "default" or "instructor"
+    band_source: str  # "profile" or "instructor" (or "repeat")
     p_skill: np.ndarray  # predicted pass per skill
     p_task: float  # conjunctive task: Π_k p_k (adaptive.md §3.1)
     p_cert: np.ndarray  # predicted pass per skill at certification conditions
@@ -61,6 +61,7 @@ class Plan:
     fault_rules: dict[str, str]  # fault -> "instructor_in" / "instructor_out" / "off"
     repeat_of: int | None = None
     probe: bool = False  # a certification probe: progression pressure and the most informative outcome
+    profile: Choice = DEFAULT_CHOICE  # the practice profile (scenarios/profiles.py) that set band and range
 
 
 def generate(
@@ -69,6 +70,7 @@ def generate(
     state: LearnerState,
     overrides: Overrides,
     rng: np.random.Generator,
+    profile: Choice = DEFAULT_CHOICE,
 ) -> Plan:
     """Parameters for the next attempt. Pure: the same inputs and rng state give the same plan."""
     n = len(space.axes)
@@ -111,7 +113,7 @@ def generate(
         focus, focus_reason = space.skills.index(overrides.focus_skill), "instructor"
     else:
         focus, focus_reason = int(np.argmin(p_cert)), "probe" if probe else "weakest"
-    band = overrides.target_band
+    band = overrides.band or profile.profile.band
     target = _target(band, state.skill_success(focus))
 
     if probe:
@@ -120,7 +122,9 @@ def generate(
         )  # the probe box is a point unless the instructor limits it
     solve = np.flatnonzero(np.isnan(x))
     anchor = (last if last is not None else np.zeros(n)) + rng.normal(0.0, JITTER_SD, n)
-    x[solve] = _solve(model, state, spread, f, x, solve, anchor, low, high, focus, target)
+    x[solve] = _solve(
+        model, state, spread, f, x, solve, anchor, low, high, focus, target, profile.profile.others
+    )
     for j in solve:
         rules[space.axes[j].name].append(Rule("solved"))
     params = _within_instructor_limits(space.physical(x), overrides)
@@ -135,13 +139,14 @@ def generate(
         focus_reason=focus_reason,
         target=target,
         band=band,
-        band_source="instructor" if overrides.band else "default",
+        band_source="instructor" if overrides.band else "profile",
         p_skill=p_skill,
         p_task=float(np.prod(p_skill)),
         p_cert=p_cert,
         rules={k: tuple(v) for k, v in rules.items()},
         fault_rules=fault_rules,
         probe=probe,
+        profile=profile,
     )
 
 
@@ -235,8 +240,9 @@ def _solve(
     high: np.ndarray,
     focus: int,
     target: float,
+    others_range: tuple[float, float],
 ) -> np.ndarray:
-    """Closest point to the anchor with the focus skill's logit at target and the others comfortable.
+    """Closest point to the anchor with the focus skill's logit at target and the others in their range.
 
     A penalty form of the constrained problem (convex and piecewise quadratic), so an unreachable
     target yields the nearest reachable parameters and the explanation shows the resulting
@@ -252,8 +258,8 @@ def _solve(
     # logit_k(z) = offset_k + slope_k · z over the free parameters z
     offset = scale * (state.mean - model.intercept - model.load(fixed, faults))
     slopes = -scale[:, None] * model.weights[:, free]
-    floor = np.where(others, logit(COMFORT), logit(target))
-    ceiling = np.where(others, logit(BOREDOM), logit(target))
+    floor = np.where(others, logit(others_range[0]), logit(target))
+    ceiling = np.where(others, logit(others_range[1]), logit(target))
     a, lo, hi = anchor[free], low[free], high[free]
 
     def value_and_terms(z: np.ndarray) -> tuple[float, np.ndarray]:

@@ -27,6 +27,7 @@ class Overrides:
     faults_out: frozenset[str] = frozenset()
     focus_skill: str | None = None
     repeat_attempt: int | None = None  # id of a stored attempt to repeat exactly
+    profile: str | None = None  # practice profile (scenarios/profiles.py); None = chosen from evidence
 
     def merged_over(self, base: Overrides) -> Overrides:
         """These overrides on top of `base` (class settings under learner settings)."""
@@ -39,6 +40,7 @@ class Overrides:
             faults_out=(base.faults_out - self.faults_in) | self.faults_out,
             focus_skill=self.focus_skill or base.focus_skill,
             repeat_attempt=self.repeat_attempt if self.repeat_attempt is not None else base.repeat_attempt,
+            profile=self.profile or base.profile,
         )
 
     @property
@@ -59,6 +61,7 @@ class Overrides:
             "faults_out": sorted(self.faults_out),
             "focus_skill": self.focus_skill,
             "repeat_attempt": self.repeat_attempt,
+            "profile": self.profile,
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class Overrides:
                 faults_out=frozenset(map(str, data.get("faults_out") or ())),
                 focus_skill=data.get("focus_skill"),
                 repeat_attempt=int(repeat) if repeat is not None else None,
+                profile=data.get("profile"),
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise _bad(f"格式错误：{exc}", f"malformed: {exc}") from exc
@@ -104,6 +108,12 @@ class Overrides:
         if self.max_change is not None and not 0.0 < self.max_change <= 1.0:
             raise _bad(
                 "最大变化应在 (0, 1] 之间（参数范围的比例）", "max_change must be in (0, 1] (share of range)"
+            )
+        from scenarios.profiles import PROFILES  # profiles builds on this module's DEFAULT_BAND
+
+        if self.profile is not None and self.profile not in PROFILES:
+            raise _bad(
+                f"练习强度应为 {' 或 '.join(PROFILES)}", f"profile must be one of {', '.join(PROFILES)}"
             )
         both = self.faults_in & self.faults_out
         if both:

@@ -26,6 +26,7 @@ from lab.audit import chain as audit_chain
 from lab.bus.text import UserError
 from lab.store.models import AdaptiveOverride, Attempt, DifficultyFit, Learner, ScenarioSpec, SchoolClass
 from lab.store.types import utc_now
+from scenarios import profiles
 from scenarios.difficulty import DifficultyModel, PooledAttempts
 from scenarios.explain import explain
 from scenarios.generator import Plan, generate, repeat
@@ -165,7 +166,9 @@ def next_attempt(
         )
     else:
         rng = np.random.default_rng([learner.id, len(attempts), seed if seed is not None else 0])
-        plan = generate(space, model, state, overrides, rng)
+        evidence = profiles.Evidence.from_dict(model.profile_evidence)
+        choice = profiles.choose(evidence, f"{space.spec.id}/{code}", overrides.profile)
+        plan = generate(space, model, state, overrides, rng, choice)
     record = explain(space, model, state, plan)
     record["overrides"] = overrides.to_dict()
     params = dict(plan.params) | {FAULTS_KEY: list(plan.faults)}
@@ -418,7 +421,7 @@ def pooled_attempts(session: Session, space: Space, model: DifficultyModel) -> P
             Learner.id.in_(select(Attempt.learner_id).where(Attempt.scenario_id == space.spec.id))
         )
     )
-    xs, faults, thetas, scores = [], [], [], []
+    xs, faults, thetas, scores, owners, profile_ids = [], [], [], [], [], []
     for learner in learners:
         attempts = history(session, learner.id, space.spec.id)
         if not attempts:
@@ -428,12 +431,16 @@ def pooled_attempts(session: Session, space: Space, model: DifficultyModel) -> P
         xs += [o.x for o in outcomes]
         faults += [o.faults for o in outcomes]
         scores += [o.skill_scores for o in outcomes]
+        owners += [learner.id] * len(attempts)
+        profile_ids += [((a.explanation or {}).get("profile") or {}).get("id") for a in attempts]
     k, j, f = len(space.skills), len(space.axes), len(space.faults)
     return PooledAttempts(
         x=np.array(xs).reshape(-1, j),
         faults=np.array(faults).reshape(-1, f),
         theta=np.vstack(thetas) if thetas else np.zeros((0, k)),
         outcome=np.array(scores).reshape(-1, k),
+        learner=np.array(owners, int),
+        profile=tuple(profile_ids),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,7 @@ def _space(scenario_id: str) -> Space:
 def run_fit(args: argparse.Namespace, ctx: Context) -> int:
     from lab.store import attempts as store
     from lab.store.types import utc_now
+    from scenarios import profiles
     from scenarios.difficulty import fit
 
     space = _space(args.scenario)
@@ -86,6 +88,8 @@ def run_fit(args: argparse.Namespace, ctx: Context) -> int:
         for round_ in range(FIT_ROUNDS):  # abilities under the current weights, then weights again
             data = store.pooled_attempts(session, space, model)
             model = fit(space.prior_model(), data, version=f"fit-{utc_now():%Y%m%dT%H%M%SZ}-r{round_}")
+        evidence = profiles.weigh(profiles.segments(data.learner, data.profile, data.theta))
+        model = replace(model, profile_evidence=evidence.to_dict())
         model_id = store.save_difficulty_model(session, space, model, fitted_by=args.by)
     data_out = {
         "scenario": space.spec.id,
@@ -126,9 +130,11 @@ def run_next(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _human_next(data: dict[str, Any], ctx: Context) -> str:
+    from scenarios.explain import headline
+
     e = data["explanation"]
     lang = ctx.lang
-    lines = [e["summary"][lang], e["focus"]["text"][lang], e["target_text"][lang]]
+    lines = headline(e, lang)
     if e.get("moved"):
         lines.append(e["moved"]["text"][lang])
     for p in e["parameters"]:

@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from lab.bus.text import UserError
+from scenarios.explain import headline
 from scenarios.overrides import DEFAULT_BAND, Overrides
 from scenarios.spec import catalog
 from station_app.admin.common import fill_table
@@ -209,7 +210,7 @@ class DifficultyTab(QWidget):
         )
         self.summary.setText(
             "\n".join(
-                [e["summary"][lang], e["focus"]["text"][lang], e["target_text"][lang]]
+                headline(e, lang)
                 + [
                     t(
                         f"生效的教师设置：{', '.join(set_parts)}",

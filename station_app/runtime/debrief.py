@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lab.bus.text import Lang, Text
+from scenarios.explain import headline
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def change_text(change: dict[str, Any]) -> Text:
 def explanation_lines(explanation: dict[str, Any], lang: Lang) -> list[str]:
     """The generator's explanation: summary, focus, target, then each parameter with its rules."""
     e = explanation
-    lines = [e["summary"][lang], e["focus"]["text"][lang], e["target_text"][lang]]
+    lines = headline(e, lang)
     for p in e["parameters"]:
         rules = "; ".join(r[lang] for r in p["rule_text"])
         lines.append(f"  {p['text'][lang]}" + (f" [{rules}]" if rules else ""))
