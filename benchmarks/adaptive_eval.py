@@ -9,11 +9,19 @@ difficulty mapping (the controller's own prior: a well-specified world), or a JS
 fitted to real crane-scene runs (`benchmarks/results/adaptive_surface.json`, same LLTM form, from
 `shixun sim run --operator autopilot:SKILL`). The `misspecified` hypothesis always perturbs the
 world's weights away from what the controller believes. A task passes when every skill passes
-(conjunctive, §3.1). The `generator` controller uses the difficulty model fitted (as `shixun
-scenarios fit` does) on a separate pilot cohort that practised with random parameters in the base
-world; `generator_prior` uses the spec's prior weights only.
+(conjunctive, §3.1). Both generators use the difficulty model fitted (as `shixun scenarios fit`
+does) on a separate pilot cohort that practised with random parameters in the base world.
+`generator` is the product: each learner's practice profile (scenarios/profiles.py) is drawn from
+the evidence the cohort's pooled attempts give, refitted every REFIT_EVERY attempts as a nightly
+`scenarios fit` would; `generator_consolidate` always practises under the default profile.
+Learners of a cohort run in lockstep (everyone's attempt t before anyone's t + 1), as a class does.
 
-Run: `python -m benchmarks.adaptive_eval [--learners 200] [--seeds 5] [--horizon 120]`.
+Hypotheses (gain per attempt, times the learner's own rate): `zpd50` 4p(1−p) per skill;
+`wilson85` a bell at p = 0.85 (Wilson et al. 2019); `success` only passed skills learn, hard
+passes most; `forgetting` = zpd50 while losing FORGETTING of the gain per attempt; `misspecified`
+= wilson85 in a world whose weights differ from the controller's model.
+
+Run: `python -m benchmarks.adaptive_eval [--learners 200] [--seeds 5] [--horizon 200]`.
 Writes benchmarks/results/adaptive_eval.json and .md.
 """
 
@@ -33,6 +41,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # tiny matrices: BLAS thread
 import numpy as np
 from scipy.special import expit
 
+from scenarios import profiles
 from scenarios.difficulty import DifficultyModel, PooledAttempts, fit
 from scenarios.generator import generate
 from scenarios.learner import AttemptOutcome, abilities_before, prior_state, update
@@ -43,7 +52,7 @@ from scenarios.spec import get_spec
 RESULTS = Path(__file__).parent / "results"
 CRITERION = 0.7  # mastery: true P(pass the certification attempt) ≥ this
 HYPOTHESES = ("zpd50", "wilson85", "success", "forgetting", "misspecified")
-CONTROLLERS = ("generator", "generator_prior", "fixed_ramp", "staircase", "random")
+CONTROLLERS = ("generator", "generator_consolidate", "fixed_ramp", "staircase", "random")
 PILOT = (100, 40, 123)  # learners, attempts, seed of the random-parameter pilot cohort the model is fitted on
 
 
@@ -93,9 +102,10 @@ class Generator:
         self.space, self.model, self.rng = space, model, rng
         self.state = prior_state(len(space.skills))
         self.overrides = overrides
+        self.profile = profiles.DEFAULT_CHOICE  # set by the cohort from its pooled evidence
 
     def next(self) -> np.ndarray:
-        return generate(self.space, self.model, self.state, self.overrides, self.rng).x
+        return generate(self.space, self.model, self.state, self.overrides, self.rng, self.profile).x
 
     def observe(self, x: np.ndarray, y: np.ndarray, passed: bool) -> None:
         faults = np.zeros(len(self.space.faults))
@@ -145,12 +155,13 @@ class Random:
 
 
 def make_controller(name: str, space: Space, fitted: DifficultyModel, rng: np.random.Generator):
-    """`generator` uses the model fitted on the pilot cohort (as `scenarios fit` would nightly);
-    `generator_prior` only the spec's prior weights."""
+    """Both generators use the difficulty model fitted on the pilot cohort (as `scenarios fit` does);
+    `generator` picks practice profiles from the cohort's pooled progress, `generator_consolidate`
+    always uses the default profile (band 0.70–0.85, other skills comfortable)."""
     n = len(space.axes)
     factories: dict[str, Callable[[], object]] = {
         "generator": lambda: Generator(space, fitted, rng, Overrides()),
-        "generator_prior": lambda: Generator(space, space.prior_model(), rng, Overrides()),
+        "generator_consolidate": lambda: Generator(space, fitted, rng, Overrides()),
         "fixed_ramp": lambda: FixedRamp(n),
         "staircase": lambda: Staircase(n),
         "random": lambda: Random(n, rng),
@@ -223,79 +234,103 @@ def pilot_model(space: Space, world: World) -> DifficultyModel:
     return fit_lltm(space, by_learner(simulate("random", space, world, seed, learners, attempts)))
 
 
-# --- one learner, one run --------------------------------------------------------------------------
+# --- one cohort, one controller, in lockstep --------------------------------------------------------
+
+FORGETTING = 0.01  # share of the skill above the starting level lost per attempt (the forgetting hypothesis)
+REFIT_EVERY = 5  # attempts between the cohort's pooled refits of the profile evidence ("nightly fit")
 
 
-def run_learner(
+def run_cohort(
     hypothesis: str,
-    controller,
+    name: str,
+    space: Space,
+    model: DifficultyModel,
     world: World,
     theta0: np.ndarray,
-    rate: float,
+    rates: np.ndarray,
     horizon: int,
-    cert: np.ndarray,
-    rng: np.random.Generator,
-) -> dict[str, float]:
+    seed: int,
+) -> list[dict[str, float]]:
+    """Every learner of the cohort takes attempt t before anyone takes t + 1, as a class does, so
+    the generator's pooled profile evidence (`scenarios fit`) sees the cohort so far."""
+    learners = len(theta0)
+    cert = np.full(len(space.axes), CERTIFICATION_LEVEL)
+    rngs = [np.random.default_rng([seed, i, HYPOTHESES.index(hypothesis)]) for i in range(learners)]
+    controllers = [make_controller(name, space, model, rngs[i]) for i in range(learners)]
     theta = theta0.copy()
-    ttm = horizon + 1  # censored
-    in_band = 0
-    fail_run, frustrations = 0, 0
+    keys = [f"{seed}/{i}" for i in range(learners)]
+    pooled: list[tuple[int, str, np.ndarray]] = []  # (learner, profile, ability before the attempt)
+    evidence = profiles.NO_EVIDENCE
+    stats = [
+        {"ttm": horizon + 1, "in_band": 0, "fail_run": 0, "frustrations": 0, "t": 0} for _ in range(learners)
+    ]
     for t in range(1, horizon + 1):
-        x = controller.next()
-        p = world.p(theta, x)
-        y = rng.random(len(p)) < p
-        passed = bool(y.all())
-        in_band += DEFAULT_BAND[0] <= p.min() <= DEFAULT_BAND[1]
-        fail_run = 0 if passed else fail_run + 1
-        frustrations += fail_run == 3
-        theta = theta + rate * gain(hypothesis, p, y)
-        if hypothesis == "forgetting":
-            theta = theta - 0.03 * (theta - theta0)
-        controller.observe(x, y, passed)
-        if float(np.prod(world.p(theta, cert))) >= CRITERION:
-            ttm = t
-            break
-    return {
-        "ttm": ttm,
-        "in_band": in_band / t,
-        "frustration_streaks": frustrations,
-        "final_cert_p": float(np.prod(world.p(theta, cert))),
-        "attempts": t,
-    }
+        for i, controller in enumerate(controllers):
+            row = stats[i]
+            if row["ttm"] <= horizon:
+                continue
+            if isinstance(controller, Generator) and name == "generator":
+                controller.profile = profiles.choose(evidence, keys[i])
+                pooled.append((i, controller.profile.profile.id, controller.state.mean.copy()))
+            x = controller.next()
+            p = world.p(theta[i], x)
+            y = rngs[i].random(len(p)) < p
+            passed = bool(y.all())
+            row["t"] = t
+            row["in_band"] += DEFAULT_BAND[0] <= p.min() <= DEFAULT_BAND[1]
+            row["fail_run"] = 0 if passed else row["fail_run"] + 1
+            row["frustrations"] += row["fail_run"] == 3
+            theta[i] = theta[i] + rates[i] * gain(hypothesis, p, y)
+            if hypothesis == "forgetting":
+                theta[i] = theta[i] - FORGETTING * (theta[i] - theta0[i])
+            controller.observe(x, y, passed)
+            if float(np.prod(world.p(theta[i], cert))) >= CRITERION:
+                row["ttm"] = t
+        if name == "generator" and t % REFIT_EVERY == 0:
+            pooled.sort(key=lambda row: row[0])  # each learner's attempts together, in order (stable)
+            who, profile, ability = zip(*pooled, strict=True)
+            evidence = profiles.weigh(profiles.segments(who, profile, np.array(ability)))
+    return [
+        {
+            "ttm": row["ttm"],
+            "in_band": row["in_band"] / max(row["t"], 1),
+            "frustration_streaks": row["frustrations"],
+            "final_cert_p": float(np.prod(world.p(theta[i], cert))),
+            "attempts": row["t"],
+            "seed": seed,
+            "profile": controllers[i].profile.profile.id if name == "generator" else None,
+        }
+        for i, row in enumerate(stats)
+    ]
 
 
 def evaluate(learners: int, seeds: int, horizon: int, world_source: str, workers: int) -> dict:
-    tasks = [(seed, h, learners, horizon, world_source) for seed in range(seeds) for h in HYPOTHESES]
+    tasks = [
+        (seed, h, c, learners, horizon, world_source)
+        for seed in range(seeds)
+        for h in HYPOTHESES
+        for c in CONTROLLERS
+    ]
+    tasks.sort(key=lambda task: task[2] not in ("generator", "generator_consolidate"))  # slow ones first
     rows: dict[str, dict[str, list[dict]]] = {h: {c: [] for c in CONTROLLERS} for h in HYPOTHESES}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for (_, hypothesis, *_), result in zip(tasks, pool.map(_run_cell, tasks), strict=True):
-            for name, results in result.items():
-                rows[hypothesis][name].extend(results)
+        for (_, hypothesis, name, *_), result in zip(tasks, pool.map(_run_cell, tasks), strict=True):
+            rows[hypothesis][name].extend(result)
     return summarise(rows, learners, seeds, horizon, world_source)
 
 
-def _run_cell(task: tuple[int, str, int, int, str]) -> dict[str, list[dict]]:
-    """One seed × hypothesis: the same learner population under every controller."""
-    seed, hypothesis, learners, horizon, world_source = task
+def _run_cell(task: tuple[int, str, str, int, int, str]) -> list[dict]:
+    """One seed × hypothesis × controller: the seed's learner population, the same for every controller."""
+    seed, hypothesis, name, learners, horizon, world_source = task
     space = Space(get_spec("crane.bridge_lift"))
     base = load_world(world_source, space.prior_model())
     if world_source not in _PILOTS:  # fitted in the base world: wrong for the misspecified one, as intended
         _PILOTS[world_source] = pilot_model(space, base)
-    model = _PILOTS[world_source]
     world = misspecified(base, np.random.default_rng([seed, 99])) if hypothesis == "misspecified" else base
-    cert = np.full(len(space.axes), CERTIFICATION_LEVEL)
     pop = np.random.default_rng([seed, 7])
     theta0 = pop.normal(-0.3, 0.6, (learners, 1)) + pop.normal(0, 0.4, (learners, len(space.skills)))
     rates = pop.lognormal(np.log(0.05), 0.5, learners)  # heterogeneous learning rates
-    out: dict[str, list[dict]] = {}
-    for name in CONTROLLERS:
-        out[name] = []
-        for i in range(learners):
-            rng = np.random.default_rng([seed, i, HYPOTHESES.index(hypothesis)])
-            controller = make_controller(name, space, model, rng)
-            row = run_learner(hypothesis, controller, world, theta0[i], rates[i], horizon, cert, rng)
-            out[name].append(row | {"seed": seed})
-    return out
+    return run_cohort(hypothesis, name, space, _PILOTS[world_source], world, theta0, rates, horizon, seed)
 
 
 def load_world(source: str, model: DifficultyModel) -> World:
@@ -311,6 +346,15 @@ def _bootstrap_median(values: np.ndarray, rng: np.random.Generator, n: int = 100
     return float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
 
 
+def _paired_ratio_ci(
+    ttm: np.ndarray, ramp: np.ndarray, rng: np.random.Generator, n: int = 1000
+) -> tuple[float, float]:
+    """95 % interval of median(TTM) / median(ramp's TTM), resampling learners (the same learners ran both)."""
+    idx = rng.integers(0, len(ttm), (n, len(ttm)))
+    ratios = np.median(ttm[idx], axis=1) / np.median(ramp[idx], axis=1)
+    return float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
+
+
 def summarise(rows, learners: int, seeds: int, horizon: int, world_source: str) -> dict:
     rng = np.random.default_rng(0)
     table = {}
@@ -321,6 +365,8 @@ def summarise(rows, learners: int, seeds: int, horizon: int, world_source: str) 
             ttm = np.array([r["ttm"] for r in results], float)
             per_seed = [float(np.median([r["ttm"] for r in results if r["seed"] == s])) for s in range(seeds)]
             table[hypothesis][name] = {
+                "ttm_ratio_to_ramp_ci95": _paired_ratio_ci(ttm, ramp, rng),
+                "stretch_share_at_end": float(np.mean([r["profile"] == "stretch" for r in results])),
                 "ttm_median": float(np.median(ttm)),
                 "ttm_ci95": _bootstrap_median(ttm, rng),
                 "ttm_median_per_seed": per_seed,
@@ -355,26 +401,45 @@ def write(result: dict, elapsed: float) -> None:
         f"(every parameter at {result['certification_level']} of its range). TTM = attempts to mastery "
         "(censored at horizon + 1), median with bootstrap 95 % CI over all learners; ratio = median TTM / fixed ramp's.",
         "",
-        "| hypothesis | controller | TTM median [95% CI] | ratio to ramp | mastered | in band | frustration streaks | final cert P |",
-        "|---|---|---|---|---|---|---|---|",
+        "| hypothesis | controller | TTM median [95% CI] | ratio to ramp [95% CI] | mastered | in band | frustration streaks | final cert P | stretch share at end |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for hypothesis, by_controller in result["table"].items():
         for name, m in by_controller.items():
             lo, hi = m["ttm_ci95"]
+            rlo, rhi = m["ttm_ratio_to_ramp_ci95"]
             lines.append(
                 f"| {hypothesis} | {name} | {m['ttm_median']:.0f} [{lo:.0f}, {hi:.0f}] | {m['ttm_ratio_to_ramp']:.2f} "
-                f"| {m['mastered']:.2f} | {m['in_band']:.2f} | {m['frustration_streaks_per_learner']:.2f} "
-                f"| {m['final_cert_p_median']:.2f} |"
+                f"[{rlo:.2f}, {rhi:.2f}] | {m['mastered']:.2f} | {m['in_band']:.2f} "
+                f"| {m['frustration_streaks_per_learner']:.2f} | {m['final_cert_p_median']:.2f} "
+                f"| {m['stretch_share_at_end']:.2f} |"
             )
-    lines += ["", f"Run time {result['elapsed_s']} s."]
+    lines += ["", *_verdict(result["table"]), "", f"Run time {result['elapsed_s']} s."]
     (RESULTS / "adaptive_eval.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _verdict(table: dict) -> list[str]:
+    """The issue's goals, read off the table for the production generator."""
+    gen = {h: table[h]["generator"] for h in table}
+    wilson = gen["wilson85"]["ttm_ratio_to_ramp"]
+    worse = [h for h, m in gen.items() if m["ttm_ratio_to_ramp"] > 1.0]
+    lines = [
+        f"Goal 1 — ≥ 25 % fewer attempts than the ramp under the 85 % hypothesis: ratio {wilson:.2f} "
+        f"({'met' if wilson <= 0.75 else 'NOT met'}).",
+        "Goal 2 — no hypothesis where the generator is worse than the ramp (median ratio > 1): "
+        + (f"NOT met ({', '.join(worse)})." if worse else "met."),
+    ]
+    for h, m in gen.items():
+        lo, hi = m["ttm_ratio_to_ramp_ci95"]
+        lines.append(f"- {h}: ratio {m['ttm_ratio_to_ramp']:.2f} [{lo:.2f}, {hi:.2f}]")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=40)
+    parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--horizon", type=int, default=100)
+    parser.add_argument("--horizon", type=int, default=200)
     parser.add_argument(
         "--world",
         default=str(RESULTS / "adaptive_surface.json"),
