@@ -276,6 +276,7 @@ class MentorWindow(QMainWindow):
         self.send_button.setText(t("发送", "Send"))
         self.banner.set_lang(self.language.lang)
         self.skeleton.lang = self.language.lang
+        self.scene.lang = self.language.lang
         self._shown.clear()
         self._fill_sessions()
         self._fill_comments()

@@ -162,6 +162,7 @@ def test_a_recording_written_by_a_real_session_opens_with_mcap_and_replays(qtbot
     lab = mentor_lab
     invited = lab.stations["st01"]
     window = _window(qtbot, lab, lang="zh")
+    assert window.scene.lang == "zh"  # the 3D scene's corner overlay follows the window's language
     window.session_list.setCurrentRow(0)
     window.open_button.click()
     lab.drive(500, qtbot)  # 25 s: the demo trainee reaches up for the pendant (a coach cue)
