@@ -8,9 +8,15 @@ learner-attempts is out of reach on 2 shared cores, so the scene is measured onc
 threshold, chosen on a grid so that "every skill passes" agrees best with the scene's own pass/fail
 (the rubric's verdict). The per-skill LLTM of `scenarios.difficulty` is then fitted to these real
 outcomes with ability θ = THETA_SCALE·(skill − 0.5), giving the "true world" the harness samples from.
+The fit starts from (and is regularised toward) the spec's current calibration, so a re-run updates it.
 
-Run: `python -m benchmarks.adaptive_surface [--runs 600] [--refit]` (--refit reuses the stored runs);
-writes results/adaptive_surface.json/.md.
+The same surface calibrates the spec's prior: `--write-spec` writes, rounded to 2 decimals, each
+skill's pass_score/slope/intercept and each parameter's difficulty weights into the catalog spec
+(comments, fault weights and everything else are kept) and prints the lines it wrote.
+
+Run: `python -m benchmarks.adaptive_surface [--runs 600] [--refit] [--write-spec]` (--refit reuses the
+stored runs; --write-spec alone only rewrites the spec from the stored surface); writes
+results/adaptive_surface.json/.md.
 """
 
 from __future__ import annotations
@@ -28,19 +34,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 from scipy.stats import qmc
 
+from scenarios.calibration import THETA_SCALE, calibrated_spec, theta_of
 from scenarios.difficulty import PooledAttempts, fit
 from scenarios.paramspace import CERTIFICATION_LEVEL, Space
-from scenarios.spec import get_spec
+from scenarios.spec import catalog_dir, get_spec
 from sim.runner import make_operator, run_attempt
 
 RESULTS = Path(__file__).parent / "results"
 THRESHOLD_GRID = np.round(np.arange(0.2, 0.85, 0.05), 2)
-THETA_SCALE = 6.0
 SCENARIO = "crane.bridge_lift"
-
-
-def theta_of(skill: np.ndarray | float) -> np.ndarray | float:
-    return THETA_SCALE * (np.asarray(skill) - 0.5)
+SPEC_FILE = catalog_dir() / "crane_bridge_lift.toml"
 
 
 def _one(task: tuple[float, list[float], int]) -> dict:
@@ -140,23 +143,41 @@ def write(surface: dict, elapsed: float) -> None:
     (RESULTS / "adaptive_surface.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_spec(surface: dict, path: Path = SPEC_FILE) -> list[str]:
+    text, written = calibrated_spec(path.read_text(encoding="utf-8"), surface)
+    path.write_text(text, encoding="utf-8")
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=600)
+    parser.add_argument("--runs", type=int, help="attempts to run (default 600)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--refit", action="store_true", help="refit the stored runs instead of running the scene"
     )
+    parser.add_argument(
+        "--write-spec",
+        action="store_true",
+        help=f"write the calibration into {SPEC_FILE.name} (alone: from the stored surface, no runs)",
+    )
     args = parser.parse_args()
-    if args.refit:
-        stored = json.loads((RESULTS / "adaptive_surface.json").read_text(encoding="utf-8"))
-        samples, elapsed = stored["samples"], stored["elapsed_s"]
+    stored = RESULTS / "adaptive_surface.json"
+    if args.write_spec and not args.refit and args.runs is None:
+        surface = json.loads(stored.read_text(encoding="utf-8"))
     else:
-        start = time.perf_counter()
-        samples = measure(args.runs, args.workers)
-        elapsed = time.perf_counter() - start
-    write(fit_surface(samples), elapsed)
-    print((RESULTS / "adaptive_surface.md").read_text(encoding="utf-8"))
+        if args.refit:
+            previous = json.loads(stored.read_text(encoding="utf-8"))
+            samples, elapsed = previous["samples"], previous["elapsed_s"]
+        else:
+            start = time.perf_counter()
+            samples = measure(args.runs or 600, args.workers)
+            elapsed = time.perf_counter() - start
+        surface = fit_surface(samples)
+        write(surface, elapsed)
+        print((RESULTS / "adaptive_surface.md").read_text(encoding="utf-8"))
+    if args.write_spec:
+        print("\n".join(write_spec(surface)))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,15 @@ class SpecError(UserError):
 
 @dataclass(frozen=True)
 class Skill:
+    """A trained skill, optionally with its calibration in the learner model's LLTM
+    (shared/reference/adaptive.md §3.1): the sub-score at or above which the skill counts as passed,
+    and the slope a_k and intercept b_k of logit P(pass_k) = a_k·(θ_k − b_k − w_k·x). None = not given."""
+
     id: str
     title: Text
+    pass_score: float | None = None
+    slope: float | None = None
+    intercept: float | None = None
 
 
 @dataclass(frozen=True)
@@ -252,7 +259,7 @@ class _Reader:
     def number(self, key: str, default: Any = ..., positive: bool = False) -> float:
         value = self.raw(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.fail(key, "应为数字", "must be a number")
+            raise self.fail(key, "应为有限数字", "must be a finite number")
         if positive and value <= 0:
             raise self.fail(key, "应大于 0", "must be greater than 0")
         return float(value)
@@ -275,6 +282,9 @@ class _Reader:
         if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
             raise self.fail(key, "应为非空的表数组 [[...]]", "must be a non-empty array of tables [[...]]")
         return [_Reader(self.path, v, f"{self.field(key)}[{i}]") for i, v in enumerate(value)]
+
+    def optional_number(self, key: str, positive: bool = False) -> float | None:
+        return self.number(key, positive=positive) if key in self.data else None
 
     def numbers(self, key: str, default: Any = ...) -> dict[str, float]:
         sub = self.table(key, default)
@@ -313,6 +323,20 @@ def _unique(path: Path, field: str, ids: list[str]) -> None:
         if i in seen:
             raise SpecError(path, field, f"重复的编号 {i}", f"duplicate id {i}")
         seen.add(i)
+
+
+def _skill(r: _Reader) -> Skill:
+    r.only({"id", "title", "pass_score", "slope", "intercept"})
+    pass_score = r.optional_number("pass_score")
+    if pass_score is not None and not 0 < pass_score <= 1:
+        raise r.fail("pass_score", "应在 (0, 1] 之间", "must be in (0, 1]")
+    return Skill(
+        r.string("id"),
+        r.text("title"),
+        pass_score,
+        r.optional_number("slope", positive=True),
+        r.optional_number("intercept"),
+    )
 
 
 def _parameter(r: _Reader, name: str, skills: set[str]) -> Parameter:
@@ -439,10 +463,7 @@ def parse_spec(data: Mapping[str, Any], path: Path | str) -> Spec:
     version = r.raw("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise r.fail("version", "应为正整数", "must be a positive integer")
-    skills = []
-    for s in r.tables("skills"):
-        s.only({"id", "title"})
-        skills.append(Skill(s.string("id"), s.text("title")))
+    skills = [_skill(s) for s in r.tables("skills")]
     _unique(path, "skills", [s.id for s in skills])
     skill_ids = {s.id for s in skills}
     params_table = r.table("parameters")

@@ -91,6 +91,22 @@ def test_difficulty_mapping_covers_every_skill_with_nonnegative_weights():
     assert all(w >= 0 for w in weights.values())
 
 
+def test_skill_calibration_is_optional_and_the_crane_spec_carries_it(tmp_path):
+    for skill in get_spec(CRANE).skills:  # measured on the scene: benchmarks/results/adaptive_surface.md
+        assert 0 < skill.pass_score <= 1 and skill.slope > 0 and skill.intercept is not None
+
+    def strip(d):
+        for skill in d["skills"]:
+            for key in ("pass_score", "slope", "intercept"):
+                skill.pop(key, None)
+        d["skills"][0].update(pass_score=1, intercept=-2)
+
+    spec = load_spec(_mutated(tmp_path, strip))
+    first, second = spec.skills[0], spec.skills[1]
+    assert (first.pass_score, first.slope, first.intercept) == (1.0, None, -2.0)
+    assert (second.pass_score, second.slope, second.intercept) == (None, None, None)
+
+
 def _mutated(tmp_path: Path, edit) -> Path:
     data = tomllib.loads(CRANE_FILE.read_text(encoding="utf-8"))
     edit(data)
@@ -147,6 +163,14 @@ def _dump(data: dict) -> str:
         ),
         (lambda d: d["rubric"].update(pass_points=500.0), "rubric.pass_points", "start_points"),
         (lambda d: d["skills"].append(dict(d["skills"][0])), "skills", "duplicate"),
+        (lambda d: d["skills"][0].update(pass_score=0.0), "skills[0].pass_score", "(0, 1]"),
+        (lambda d: d["skills"][0].update(pass_score=1.5), "skills[0].pass_score", "(0, 1]"),
+        (lambda d: d["skills"][1].update(pass_score="high"), "skills[1].pass_score", "number"),
+        (lambda d: d["skills"][1].update(slope=0.0), "skills[1].slope", "greater than 0"),
+        (lambda d: d["skills"][2].update(slope=-1.2), "skills[2].slope", "greater than 0"),
+        (lambda d: d["skills"][3].update(intercept=float("inf")), "skills[3].intercept", "finite number"),
+        (lambda d: d["skills"][3].update(intercept=float("nan")), "skills[3].intercept", "finite number"),
+        (lambda d: d["skills"][3].update(threshold=0.5), "skills[3].threshold", "unknown field"),
         (lambda d: d.update(colour="red"), "colour", "unknown field"),
         (lambda d: d["constants"].update(span_m="wide"), "constants.span_m", "number"),
     ],
@@ -158,6 +182,7 @@ def test_bad_spec_names_file_field_and_why(tmp_path, edit, field, why):
     message = info.value.message("en")
     assert str(path) in message and field in message and why in message
     assert str(path) in info.value.message("zh")
+    assert "\n" not in message and "\n" not in info.value.message("zh")  # the CLI prints one line
 
 
 def test_unreadable_spec_files_are_user_errors(tmp_path):
