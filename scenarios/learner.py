@@ -8,8 +8,9 @@ p = P(pass_k) from the difficulty model,
 
 so the step size is large while the estimate is uncertain and shrinks with evidence (the role of
 proso's K(n) = α/(1+βn) + floor), and the drift q keeps it tracking a learner who learns or forgets.
-y is the skill's graded sub-score in [0, 1] (the Brier-gradient form). Cold start uses the class
-prior, itself shrunk toward the population prior.
+y is the skill's outcome: pass 1 / fail 0 when the spec gives the skill a pass_score (what p predicts;
+`Space.skill_outcomes`), else its graded sub-score in [0, 1] (the Brier-gradient form). Cold start uses
+the class prior, itself shrunk toward the population prior.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ from scenarios.frontier import Frontier, FrontierEvent, observe
 
 DRIFT = 0.02  # q: variance added per attempt, so abilities keep moving as learners learn
 PRACTICE_GAIN = 0.02  # expected θ gained per attempt (the practice term of PFA-style models)
-POPULATION_PRIOR = (0.0, 1.0)  # θ ~ N(0, 1): the scale of the difficulty model's spec weights
+# θ ~ N(0, 1) on the scale of the spec's calibration, θ = 6·(autopilot skill − 0.5)
+# (benchmarks/results/adaptive_surface.md): the average newcomer operates like `autopilot:0.5`
+# (three of four such runs pass over the whole parameter ranges), and ±1 sd is autopilot 0.33..0.67.
+POPULATION_PRIOR = (0.0, 1.0)
 CLASS_SHRINKAGE = 5.0  # pseudo-learners of population prior mixed into a class mean
 ROLLING_WINDOW = 5  # attempts in the rolling success rates
 
@@ -35,7 +39,7 @@ class AttemptOutcome:
 
     x: np.ndarray  # (J,)
     faults: np.ndarray  # (F,)
-    skill_scores: np.ndarray  # (K,) per-skill result in [0, 1]
+    skill_scores: np.ndarray  # (K,) per-skill y: pass 0/1 where the spec has a pass_score, else graded
     passed: bool
 
 

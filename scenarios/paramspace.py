@@ -8,7 +8,7 @@ parameters"); the spec's `Parameter.normalise/denormalise` convert to and from p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -17,7 +17,10 @@ import numpy as np
 from scenarios.difficulty import DifficultyModel, from_mapping
 from scenarios.spec import FAULTS_KEY, Parameter, Spec
 
-PRIOR_INTERCEPT = -1.5  # b_k: an average newcomer (θ = 0) passes the easiest settings with P ≈ 0.82
+# Defaults for a skill the spec does not calibrate (no slope/intercept): a_k = 1 and b_k such that an
+# average newcomer (θ = 0) passes that skill at the easiest settings with P ≈ 0.82.
+PRIOR_SLOPE = 1.0
+PRIOR_INTERCEPT = -1.5
 CERTIFICATION_LEVEL = 0.7  # normalised level of every parameter in the fixed certification attempt
 
 
@@ -62,13 +65,28 @@ class Space:
         """The fixed certification attempt: every parameter at CERTIFICATION_LEVEL, no faults."""
         return self.attempt_params(np.full(len(self.axes), CERTIFICATION_LEVEL), ())
 
+    def skill_outcomes(self, sub_scores: Mapping[str, Any]) -> np.ndarray:
+        """What the learner model observes per skill (K,): pass 1 / fail 0 (sub-score ≥ the skill's
+        `pass_score`), which is what the LLTM predicts; the graded sub-score for a skill without one."""
+        return np.array(
+            [
+                float(sub_scores[s.id])
+                if s.pass_score is None
+                else float(float(sub_scores[s.id]) >= s.pass_score)
+                for s in self.spec.skills
+            ]
+        )
+
     def prior_model(self) -> DifficultyModel:
-        """The LLTM prior from the spec's difficulty mapping (shared/reference/adaptive.md §3.1)."""
-        return from_mapping(
+        """The LLTM prior from the spec (shared/reference/adaptive.md §3.1): its difficulty and fault
+        weights, and per skill its calibrated slope and intercept, else PRIOR_SLOPE / PRIOR_INTERCEPT."""
+        skills = self.spec.skills
+        model = from_mapping(
             self.skills,
             self.names,
             self.faults,
             self.spec.difficulty_weights(),
             self.spec.fault_effects(),
-            intercept=dict.fromkeys(self.skills, PRIOR_INTERCEPT),
+            intercept={s.id: PRIOR_INTERCEPT if s.intercept is None else s.intercept for s in skills},
         )
+        return replace(model, slope=np.array([PRIOR_SLOPE if s.slope is None else s.slope for s in skills]))

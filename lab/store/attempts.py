@@ -75,7 +75,7 @@ def outcome_of(space: Space, params: Mapping[str, Any], sub_scores: Mapping[str,
     return AttemptOutcome(
         x=space.normalise(params),
         faults=space.fault_vector(params.get(FAULTS_KEY, ())),
-        skill_scores=np.array([float(sub_scores[s]) for s in space.skills]),
+        skill_scores=space.skill_outcomes(sub_scores),
         passed=bool(passed),
     )
 
