@@ -462,6 +462,7 @@ def signal_arm(
     elbow_rad: float = 0.0,
     roll_deg: float = 0.0,
     circle_deg: float = 0.0,
+    forearm_circle_deg: float = 0.0,
 ) -> Callable[[float], PoseEdit]:
     """A signalling arm over time: raised sideways by `raise_deg` (90 = level, 180 = straight up),
     swinging back and forth horizontally by ±`swing_deg` at `swing_hz` (e.g. ASME B30 "stop").
@@ -469,20 +470,57 @@ def signal_arm(
     `roll_deg` turns the arm about its own axis first, so that a bent elbow (`elbow_rad`) lifts the
     forearm upwards instead of forwards (e.g. GB 5082 "hook up"). `circle_deg` moves the arm's axis
     round a cone of that half-angle at `swing_hz`, so the hand draws circles (ASME/EU hoist and lower).
+    `forearm_circle_deg` instead circles a bent forearm about the elbow: the arm rolls forward and back
+    by that much while the elbow opens and closes by as much, a quarter turn apart, so a vertical
+    forearm's hand draws a horizontal circle (ASME "hoist"; the cone would tilt the forearm's circle
+    into the vertical plane of the level upper arm).
     """
-    base = quat_mul(
-        quat_wxyz((1, 0, 0), -raise_deg if side == "right" else raise_deg), quat_wxyz((0, 1, 0), roll_deg)
-    )
+    raised = quat_wxyz((1, 0, 0), -raise_deg if side == "right" else raise_deg)
+    start = quat_mul(raised, quat_wxyz((0, 1, 0), roll_deg))
 
     def at(t: float) -> PoseEdit:
         phase = 2 * math.pi * swing_hz * t
         swing = quat_wxyz((0, 1, 0), swing_deg * math.sin(phase))
+        base = start
+        elbow = elbow_rad
+        if forearm_circle_deg:
+            roll = roll_deg + forearm_circle_deg * math.cos(phase)
+            base = quat_mul(raised, quat_wxyz((0, 1, 0), roll))
+            elbow = elbow_rad + math.radians(forearm_circle_deg) * math.sin(phase)
         # Tilts about the two axes across the (resting, hanging) arm, a quarter turn apart: a cone.
         cone = quat_mul(
             quat_wxyz((1, 0, 0), circle_deg * math.cos(phase)),
             quat_wxyz((0, 0, 1), circle_deg * math.sin(phase)),
         )
-        return arm_pose(side, quat_mul(swing, quat_mul(base, cone)), elbow_rad)
+        return arm_pose(side, quat_mul(swing, quat_mul(base, cone)), elbow)
+
+    return at
+
+
+def arm_keyframes(
+    side: str,
+    keys: Sequence[tuple[float, float, float, float, float]],
+    period_s: float,
+    start_s: float = 0.0,
+) -> Callable[[float], PoseEdit]:
+    """A signalling arm moving through key poses, looping every `period_s` seconds from `start_s`.
+
+    Each key is (time in the loop s, raise_deg, swing_deg, elbow_rad, roll_deg) with `signal_arm`'s
+    meanings (swing: about the vertical, + forward); poses in between are interpolated linearly.
+    E.g. GB 5082 "stop": forearm level in front of the chest (raise 70, swing 50, elbow -1.6, roll
+    180), swept out to the side (raise 85, swing 0, elbow straight).
+    """
+    times = np.array([k[0] for k in keys] + [period_s])
+    values = np.array([k[1:] for k in keys] + [keys[0][1:]])
+
+    def at(t: float) -> PoseEdit:
+        raise_deg, swing_deg, elbow_rad, roll_deg = (
+            float(np.interp((t - start_s) % period_s, times, values[:, i])) for i in range(4)
+        )
+        raised = quat_wxyz((1, 0, 0), -raise_deg if side == "right" else raise_deg)
+        swing = quat_wxyz((0, 1, 0), swing_deg if side == "right" else -swing_deg)
+        shoulder = quat_mul(swing, quat_mul(raised, quat_wxyz((0, 1, 0), roll_deg)))
+        return arm_pose(side, shoulder, elbow_rad)
 
     return at
 
