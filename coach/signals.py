@@ -11,7 +11,11 @@ evidence (x a cap where the standard relies on fingers or palm the pose model ca
   signal's `still_s`: a punch or a reach extends and retracts, it never rests in the pose. A moving
   signal needs the movement to have *started* in the posture: the wrist has travelled far enough along
   the signal's axis, and mostly along it, while the arm held the posture; the first half swing is
-  enough, a full back-and-forth is not waited for.
+  enough, a full back-and-forth is not waited for. A circle is the area the wrist sweeps about its
+  centre in one sense of rotation (`circling`); a held signal that shares its posture with a circle
+  yields to the first signs of one, and the circle replaces it once recognised. A sweep (GB 5082)
+  goes out of its starting posture: sideways and level from the chest, or down to shoulder level.
+* Two-arm signals are mirror images: both wrists at one height.
 * A short debounce (`DEBOUNCE_S`) then emits it; emergency stop has the shortest (§4.5).
 
 Each recognised signal is an event with onset and end; the crane's operator mapping (sim/operators/)
@@ -44,6 +48,9 @@ STILL_S = 0.3  # a static signal: the wrist held still this long
 # Then recognition must persist this long: a few frames against jitter; emergency stop the shortest.
 DEBOUNCE_S = {"emergency_stop": 0.05}
 DEFAULT_DEBOUNCE_S = 0.15
+# A circle's evidence is already an integral over the path (`circling`): jitter cannot flicker it over
+# the threshold frame by frame, so it needs only the malformed signals' few frames.
+MOTION_DEBOUNCE_S = {"circle": 0.07}
 MALFORMED_DEBOUNCE_S = 0.07
 REFRACTORY_S = 0.5  # after a signal ends, no other starts while the arms move out of it
 # A signaller stands upright and in place (the GB 5082 figures, the ASME B30.5 chart): arms that pass
@@ -54,6 +61,10 @@ STANCE_WINDOW_S = 0.5
 FEET_STILL_M = 0.15  # ankles (hip-relative, 5-frame average) move less than this over the window
 BODY_SMOOTH_S = 0.3  # time constant of the body frame the arms are measured in
 MAX_GAP_FRAMES = 3  # a moving signal's posture run may miss this many frames (jitter at a threshold)
+# A circle tilts the arm round its axis, in and out of a posture's edge (ASME lower: arm ~30° out, the
+# posture ends at ~37°), so its run may miss a few more; its evidence needs a turn's path, not a swing's.
+CIRCLE_GAP_FRAMES = 8
+SWEEP_S = 0.6  # a sweep out of its starting posture reaches its end within this
 MOTION_WINDOW_S = 1.5
 ARMS = {
     "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
@@ -170,30 +181,25 @@ POSTURES = {
 }
 
 
-def _reversals(x: np.ndarray, hysteresis: float) -> int:
-    """Direction changes of a 1-D path, ignoring wiggles smaller than `hysteresis`."""
-    count, direction = 0, 0
-    anchor = x[0]
-    for value in x[1:]:
-        if direction >= 0 and value < anchor - hysteresis:
-            count += direction > 0
-            direction, anchor = -1, value
-        elif direction <= 0 and value > anchor + hysteresis:
-            count += direction < 0
-            direction, anchor = 1, value
-        elif (direction > 0 and value > anchor) or (direction < 0 and value < anchor):
-            anchor = value
-    return count
-
-
 # Motion evidence thresholds (metres of wrist travel, shoulder-relative, after a 5-frame average).
 STILL_SPREAD_M = (0.2, 0.4)  # held still below the first, not at all above the second
 # A swing or push has started at the first, clearly at the second. A level arm held still reads up to
 # ~0.2 m of travel over 1.5 s, ~0.1 m over 0.25 s (jitter, after the body frame's low-pass).
 SWING_STARTED_M = (0.15, 0.2)
 SWINGING_FRAMES, SWINGING_M = 8, 0.08  # still swinging: this much travel along the axis in the last frames
-# A circle: the wrist has turned back this often along both horizontal axes (one each is ~3/4 of a turn).
-CIRCLE_TURNS = 1.0
+# A circle: the horizontal wrist path (7-frame average) sweeps this much area about its centroid in one
+# sense of rotation (m², see `circling`); confidence 0.6 needs ~0.0053. A held arm's jitter (3 cm in
+# depth) stays under 0.005 m² over the 1.5 s motion window (max 0.0047 over 90 held-arm episodes of the
+# accuracy harness); a hand circling ~10 cm about the arm's axis at 1 turn/s passes it after about half
+# a turn, a 5 cm circle after about one turn.
+CIRCLE_AREA_M2 = (0.004, 0.006)
+# A static signal is not held while a circle is building: it yields from the first signs of one (a held
+# arm reads under 0.0027 m² in its first 0.5 s, 99 % under 0.0027 m² after).
+TURNING_AREA_M2 = (0.0015, 0.004)
+# A sideways sweep may gain this much forward (a kicker's guard: ~0.25 m), and change height this much
+# (the hand rises from the chest to about shoulder height; jitter after the 5-frame average adds ~3 cm).
+SWEEP_FORWARD_M, SWEEP_HEIGHT_M = 0.15, 0.15
+PAIR_HEIGHT_M = (0.1, 0.2)  # a two-arm signal: the wrists' height difference it tolerates, and none above
 OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
 
 
@@ -201,11 +207,31 @@ def _ramp(x: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (x - low) / (high - low)))
 
 
+def circling(path: np.ndarray) -> float:
+    """How much the wrist path (n, 3: lateral, up, forward) turns about its centre, m².
+
+    The area the horizontal path sweeps about its centroid (shoelace sum, after a 7-frame average),
+    times the share of it swept in the dominant sense of rotation: a circle sweeps it one way from the
+    first quarter turn on, so it is seen before a turn completes; jitter and a back-and-forth swing sweep
+    both ways and add up to little. No radius is assumed: a small circle only takes longer to show.
+    """
+    if len(path) < 7:
+        return 0.0
+    flat = uniform_filter1d(path[:, [0, 2]], 7, axis=0, mode="nearest")
+    q = flat - flat.mean(axis=0)
+    cross = q[:-1, 0] * q[1:, 1] - q[1:, 0] * q[:-1, 1]
+    swept, total = abs(float(cross.sum())), float(np.abs(cross).sum())
+    return swept / 2 * (swept / total) if total > 0 else 0.0
+
+
 def motion_strength(kind: str, path: np.ndarray) -> float:
     """How clearly the wrist path (n, 3: lateral, up, forward) shows the motion, in [0, 1].
 
-    The path is first averaged over 5 frames: landmark jitter must not look like a movement.
+    The path is first averaged over 5 frames (a circle over 7, in `circling`): landmark jitter must
+    not look like a movement.
     """
+    if kind == "circle":
+        return _ramp(circling(path), *CIRCLE_AREA_M2)
     path = uniform_filter1d(path, 5, axis=0, mode="nearest")
     if kind == "static":
         return 1.0 - _ramp(float(np.max(np.ptp(path, axis=0))), *STILL_SPREAD_M)
@@ -221,16 +247,14 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
         if float(np.ptp(path[-SWINGING_FRAMES:, axis])) < SWINGING_M:
             return 0.0
         return _ramp(along, 0.05, SWING_STARTED_M[1]) if along >= SWING_STARTED_M[0] else 0.0
-    if kind == "circle":
-        lateral, forward = path[:, 0], path[:, 2]
-        a, b = float(np.ptp(lateral)), float(np.ptp(forward))
-        if min(a, b) < 0.08 or max(a, b) > 3.0 * min(a, b):
-            return 0.0
-        turns = CIRCLE_TURNS
-        return min(1.0, _reversals(lateral, 0.04) / turns) * min(1.0, _reversals(forward, 0.04) / turns)
     if kind == "sweep_out":
-        x = path[:, 0]
-        return _ramp(float(x[-1] - np.min(x)), 0.0, SWING_STARTED_M[1])
+        # From in front of the chest out to the side, level (GB 停止 水平挥向一侧): the hand goes out and
+        # back towards the body's plane; a punch or a kicker's guard goes out and forward, or up.
+        sweep = path[int(np.argmin(path[:, 0])) :]
+        forward, up = float(sweep[-1, 2] - sweep[0, 2]), abs(float(sweep[-1, 1] - sweep[0, 1]))
+        if forward > SWEEP_FORWARD_M or up > SWEEP_HEIGHT_M:
+            return 0.0
+        return _ramp(float(sweep[-1, 0] - sweep[0, 0]), 0.0, SWING_STARTED_M[1])
     if kind == "sweep_down":
         y = path[:, 1]
         return _ramp(float(np.max(y) - y[-1]), 0.0, SWING_STARTED_M[1])
@@ -308,7 +332,9 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
             _t("危险/紧急停止", "danger / emergency stop"),
             still_s=0.2,
         ),
-        SignalDef("stop", "up", "static", "right", _t("停止", "stop"), cap=0.9),
+        # "Stop" and "raise" are the same raised arm, still or circling: stop waits 0.05 s more for
+        # the first signs of a circle (`TURNING_AREA_M2`).
+        SignalDef("stop", "up", "static", "right", _t("停止", "stop"), cap=0.9, still_s=0.35),
         SignalDef("hoist", "up", "circle", "right", _t("起升", "raise"), cap=0.9),
         SignalDef("lower", "down_held_out", "circle", "right", _t("下降", "lower"), cap=0.9),
         SignalDef("attention", "side_level", "static", "both", _t("开始/注意", "start / attention")),
@@ -324,6 +350,12 @@ SIGNAL_SETS: dict[str, tuple[SignalDef, ...]] = {
     ),
 }
 SIGNAL_SETS["iso16715"] = SIGNAL_SETS["gb5082"]  # GB/T 5082-2019 mirrors ISO 16715:2014 (verify), §4.1
+
+
+def _debounce(signal: SignalDef) -> float:
+    return DEBOUNCE_S.get(signal.name, MOTION_DEBOUNCE_S.get(signal.motion, DEFAULT_DEBOUNCE_S))
+
+
 RECOGNISE = Timing(enter=0.6, exit=0.35, min_duration=DEFAULT_DEBOUNCE_S, min_clear=0.3, cooldown=0.5)
 
 
@@ -347,14 +379,12 @@ class SignalRecogniser:
             )
         self.signal_set = signal_set
         self.signals = SIGNAL_SETS[signal_set]
+        self._circled = {s.posture for s in self.signals if s.motion == "circle"}
         # Per arm over the motion window: (t, lateral, up, forward, postures matched).
         self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str]]]] = {
             side: deque() for side in ARMS
         }
-        self._gates = {
-            s.name: Gate(replace(RECOGNISE, min_duration=DEBOUNCE_S.get(s.name, DEFAULT_DEBOUNCE_S)))
-            for s in self.signals
-        }
+        self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=_debounce(s))) for s in self.signals}
         self._open: dict[str, CoachEvent] = {}
         self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
         self._line: np.ndarray | None = None  # low-passed shoulder line
@@ -398,11 +428,17 @@ class SignalRecogniser:
         for signal in self.signals:
             confidence, side = confidences[signal.name]
             gate = self._gates[signal.name]
-            busy = any(g.active for n, g in self._gates.items() if n != signal.name)
+            held = self._superseded(signal)
+            busy = any(g.active for n, g in self._gates.items() if n != signal.name and n not in held)
             if busy and not gate.active and signal.name != "emergency_stop":
                 confidence = 0.0  # one signal at a time; only emergency stop cuts in
             change = gate.update(f.t, confidence)
             if change == "start":
+                for name in held:  # the arm was not held but circling: the circle replaces it
+                    if self._gates[name].active and name in self._open:
+                        self._gates[name].close(f.t)
+                        self._open[name].end = f.t
+                        ended.append(self._open.pop(name))
                 name = command_name(signal, arms[side if side in arms else "right"])
                 event = CoachEvent(
                     rule_id=f"signal.{self.signal_set}.{signal.name}",
@@ -427,6 +463,17 @@ class SignalRecogniser:
                         other.hold_off(f.t + REFRACTORY_S)
         self._malformed(f, arms, step_id, standing, started, ended)
         return started, ended
+
+    def _superseded(self, signal: SignalDef) -> tuple[str, ...]:
+        """Held signals a circle in the same posture replaces: the circle shows only after ~half a turn,
+        by when a held arm has been recognised (EU 92/58 "stop" and "raise" are both the raised arm)."""
+        if signal.motion != "circle":
+            return ()
+        return tuple(
+            s.name
+            for s in self.signals
+            if s.motion == "static" and s.posture == signal.posture and s.name != "emergency_stop"
+        )
 
     def _shoulder_line(self, f: Features) -> Vec:
         """The shoulder line low-passed over BODY_SMOOTH_S.
@@ -491,13 +538,48 @@ class SignalRecogniser:
                     self._cache[key] = 0.0
                     return 0.0
                 path = np.array([h[1:4] for h in history if h[0] >= since])
+                # Held, not circling: over a short window a slow circle moves the wrist no more than
+                # jitter does, but it turns one way all along (EU "stop" vs "raise": the same raised arm).
+                run = np.array(self._posture_run(history, posture))
+                circles = posture in self._circled  # only where a circle shares the posture
+                turning = _ramp(circling(run), *TURNING_AREA_M2) if circles and len(run) else 0.0
+                strength = motion_strength("static", path) * (1.0 - turning) if len(path) >= 5 else 0.0
+            elif signal.motion == "sweep_down":
+                # Down to shoulder level, where it stops (GB 吊钩水平移动): an arm dropped to rest after
+                # "hook up" passes level without stopping there.
+                path = np.array(self._swept_from(history, posture))
+                level = "side_level" in history[-1][4]
+                strength = motion_strength(signal.motion, path) if level and len(path) >= 5 else 0.0
             else:
-                path = np.array(self._posture_run(history, posture))
-            self._cache[key] = motion_strength(signal.motion, path) if len(path) >= 5 else 0.0
+                gap = CIRCLE_GAP_FRAMES if signal.motion == "circle" else MAX_GAP_FRAMES
+                path = np.array(self._posture_run(history, posture, gap))
+                strength = motion_strength(signal.motion, path) if len(path) >= 5 else 0.0
+            self._cache[key] = strength
         return self._cache[key]
 
     @staticmethod
-    def _posture_run(history: deque, posture: str) -> list[tuple[float, float, float]]:
+    def _swept_from(history: deque, posture: str) -> list[tuple[float, float, float]]:
+        """The wrist path from the start of the latest run in `posture` (≥ 3 frames, ended less than
+        SWEEP_S ago) until now: a sweep that starts in a posture and ends out of it."""
+        now, end = history[-1][0], None
+        for i in range(len(history) - 1, -1, -1):
+            entry = history[i]
+            if entry[0] < now - SWEEP_S and end is None:
+                return []
+            if posture in entry[4]:
+                end = i if end is None else end
+            elif end is not None:
+                break
+        else:
+            i = -1
+        if end is None or end - i < 3:
+            return []
+        return [h[1:4] for h in list(history)[i + 1 :]]
+
+    @staticmethod
+    def _posture_run(
+        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES
+    ) -> list[tuple[float, float, float]]:
         """The wrist path over the latest unbroken run of frames in `posture` (oldest first).
 
         A movement counts only if it was made in the posture: frames in it scattered over the window
@@ -510,7 +592,7 @@ class SignalRecogniser:
                 missed = 0
             else:
                 missed += 1
-                if missed > MAX_GAP_FRAMES:
+                if missed > max_gap:
                     break
         run.reverse()
         return run
@@ -522,14 +604,25 @@ class SignalRecogniser:
         scores = {}
         for side in ARMS:
             held = self._fractions[side, window].get(posture, 0.0)
+            if signal.motion == "sweep_down":  # the sweep leaves the posture it starts from
+                held = 1.0 if self._swept_from(self._history[side], posture) else 0.0
             moving = self._motion(side, signal, posture) if held else 0.0
             scores[side] = held * moving * signal.cap
         if arm == "both":
-            return min(scores.values()), "both"
+            return min(scores.values()) * self._level_pair(), "both"
         if arm in ARMS:
             return scores[arm], arm
         side = max(scores, key=lambda s: scores[s])
         return scores[side], side
+
+    def _level_pair(self) -> float:
+        """Both arms give one signal as mirror images: the wrists at one height (5-frame average).
+
+        A kick's guard passes both forearms through the GB emergency-stop pose with one hand
+        ~0.3 m above the other; the standard's forearms sweep out together at chest height.
+        """
+        left, right = (np.mean([h[2] for h in list(self._history[s])[-5:]]) for s in ("left", "right"))
+        return 1.0 - _ramp(abs(float(left - right)), *PAIR_HEIGHT_M)
 
     def _malformed(
         self,

@@ -61,6 +61,12 @@ class Gate:
             return "end"
         return None
 
+    def close(self, t: float) -> None:
+        """End an active finding now (another finding supersedes it); the cooldown still applies."""
+        self.active = False
+        self._candidate = None
+        self._cooldown_until = t + self.timing.cooldown
+
     def hold_off(self, until: float) -> None:
         """Do not start before `until` (e.g. while a related finding has just ended)."""
         self._cooldown_until = max(self._cooldown_until, until)
