@@ -8,6 +8,7 @@ Hand signals, step order and the reference demonstration are optional parts fed 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,19 +16,27 @@ from typing import Any
 from coach import reba as reba_worksheet
 from coach.context import FrameContext
 from coach.events import CoachEvent
-from coach.geometry import posture
+from coach.geometry import Vec, posture
 from coach.reference import ReferenceComparer, ReferenceDemo
 from coach.rules import RULE_GROUPS, RULES, VISIBLE, Features, Rule, expand, view_class
 from coach.signals import SignalRecogniser
 from coach.steps import StepOrderChecker
 from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
+from vision.landmarks import Landmark as L
 from vision.posestream import PoseFrame
 
 DEFAULT_RULES: tuple[str, ...] = ("reba", "danger_zone", "hand_signal", "step_order")
 # An abstention is announced once the rule has been unable to judge for a second.
 ABSTAIN_TIMING = Timing(enter=0.5, exit=0.5, min_duration=1.0, min_clear=0.5, cooldown=0.0)
 VIEW_SMOOTH_S = 0.5
+# The hip line the trunk twist is measured against, low-passed: depth jitter turns a single frame's
+# hip line by ~10° (hips 0.2 m apart), which restarted the twist rule's debounce; the pelvis of someone
+# twisting under load stays put while the shoulders turn, so the lag costs the twist nothing. When the
+# whole body turns (turning on the spot: 200–300°/s in the spin clip) the lag would read as a twist, so
+# the low-pass gives way as the pelvis turns faster (jitter alone reads up to ~60°/s).
+HIP_SMOOTH_S = 0.3
+HIP_LAG_DEG = 10.0  # the low-pass may lag a turning pelvis by this much
 VIEW_NAMES = {
     "front": Text(zh="正面", en="the front"),
     "oblique": Text(zh="斜侧面", en="an angle"),
@@ -93,6 +102,38 @@ class LowPass:
         return self._value
 
 
+class HipLine:
+    """The pelvis's yaw, low-passed while it holds still and followed as it turns (see HIP_SMOOTH_S)."""
+
+    __slots__ = ("_fast", "_past", "_raw", "_slow", "_t")
+
+    def __init__(self) -> None:
+        self._raw: float | None = None  # unwrapped yaw of this frame's hip line, radians
+        self._fast = LowPass(0.1)
+        self._slow = 0.0
+        self._t = 0.0
+        self._past: deque[tuple[float, float]] = deque()  # (t, fast yaw) over the last 0.2 s
+
+    def update(self, t: float, right_hip: Sequence[float], left_hip: Sequence[float]) -> Vec:
+        """The left-to-right hip line (horizontal unit vector) to measure this frame's twist against."""
+        yaw = math.atan2(right_hip[2] - left_hip[2], right_hip[0] - left_hip[0])
+        if self._raw is None:
+            self._raw = self._slow = yaw
+            self._t = t
+        self._raw += (yaw - self._raw + math.pi) % (2 * math.pi) - math.pi
+        fast = self._fast.update(t, self._raw)
+        self._past.append((t, fast))
+        while t - self._past[0][0] > 0.2:
+            self._past.popleft()
+        t0, old = self._past[0]
+        rate = (fast - old) / (t - t0) if t > t0 else 0.0  # rad/s
+        # The low-pass lags a steady turn by rate x tau: keep that under HIP_LAG_DEG.
+        tau = min(HIP_SMOOTH_S, math.radians(HIP_LAG_DEG) / abs(rate)) if rate else HIP_SMOOTH_S
+        self._slow += (1.0 - math.exp(-max(t - self._t, 0.0) / tau)) * (self._raw - self._slow)
+        self._t = t
+        return (math.cos(self._slow), 0.0, math.sin(self._slow))
+
+
 def expand_names(names: Sequence[str]) -> frozenset[str]:
     """Rule ids behind rule ids and group names; an unknown name is a UserError listing the known ones."""
     try:
@@ -139,6 +180,7 @@ class Coach:
         # The view changes slowly but its per-frame estimate is noisy (depth jitter on the hips).
         self._view_x = LowPass(VIEW_SMOOTH_S)
         self._view_z = LowPass(VIEW_SMOOTH_S)
+        self._hips = HipLine()
 
     def rules_for(self, step_id: str | None) -> Sequence[str]:
         """The rule ids and group names that apply in this step (the spec's list, else the default)."""
@@ -156,7 +198,10 @@ class Coach:
                 self._feed(state, frame.t, None, None, ctx, started, ended)
             self.events += started
             return FrameResult(frame.t, None, None, started, ended)
-        p = posture(frame.world)
+        world = frame.world
+        p = posture(
+            world, self._hips.update(frame.t, world[L.RIGHT_HIP].tolist(), world[L.LEFT_HIP].tolist())
+        )
         scores = reba_worksheet.score(p, ctx.reba)
         features = Features(
             t=frame.t,

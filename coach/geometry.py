@@ -161,8 +161,13 @@ class Posture:
         return out
 
 
-def posture(world: np.ndarray) -> Posture:
-    """All angles of one frame from its (33, 3) world landmarks."""
+def posture(world: np.ndarray, hip_line: Sequence[float] | None = None) -> Posture:
+    """All angles of one frame from its (33, 3) world landmarks.
+
+    `hip_line` (left to right hip, e.g. low-passed over time) replaces this frame's hip line as the
+    reference of the trunk twist: the hips are 0.2 m apart, so 3 cm of depth jitter turns a single
+    frame's hip line by ~10°, while a twist is the shoulders turning over hips that stay put.
+    """
     w = world.tolist()
     body = BodyFrame.from_points(w)
     mid_hip = mid(w[L.LEFT_HIP], w[L.RIGHT_HIP])
@@ -173,7 +178,8 @@ def posture(world: np.ndarray) -> Posture:
     trunk_flexion = _signed_in_plane(trunk, body.up, body.forward, body.right)
     trunk_side = _signed_in_plane(trunk, body.up, body.right, body.forward)
     shoulder_line = sub(w[L.RIGHT_SHOULDER], w[L.LEFT_SHOULDER])
-    twist = _signed_in_plane(shoulder_line, body.right, body.forward, trunk_up)
+    pelvis = body if hip_line is None else BodyFrame.from_right(hip_line)
+    twist = _signed_in_plane(shoulder_line, pelvis.right, pelvis.forward, trunk_up)
     neck = sub(mid(w[L.LEFT_EAR], w[L.RIGHT_EAR]), mid_shoulder)
     trunk_forward = unit(cross(trunk_up, body.right))
     neck_flexion = _signed_in_plane(neck, trunk_up, trunk_forward, body.right)
