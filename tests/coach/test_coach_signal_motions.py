@@ -1,0 +1,119 @@
+"""Circles, sweeps and the twist's hip line: the motion evidence behind the fixes of issue 5."""
+
+import math
+
+import numpy as np
+
+from coach import signals
+from coach.context import FrameContext
+from coach.engine import Coach, CoachConfig, HipLine
+from vision import mocap
+
+
+def keep(pose, weight):
+    return pose
+
+
+def run(humanoid, standard, *arms, seconds=5.0, seed=0, start=1.0):
+    episode = mocap.Episode("signal", start, seconds - 1.0, keep, time_varying=list(arms))
+    rec = mocap.render(
+        mocap.standing(), seconds, episodes=[episode], noise=mocap.Noise(), seed=seed, humanoid=humanoid
+    )
+    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set=standard))
+    for frame in rec.frames:
+        coach.process(frame, FrameContext())
+    coach.finish(rec.frames[-1].t)
+    return [e for e in coach.events if e.kind == "signal"]
+
+
+def circle_path(turns, radius=0.1, n_per_turn=30, jitter=0.0, seed=0):
+    """A wrist path (lateral, up, forward) circling horizontally, with optional jitter."""
+    phase = np.linspace(0.0, 2 * math.pi * turns, max(2, round(n_per_turn * turns)))
+    path = np.stack([radius * np.cos(phase), np.zeros_like(phase), radius * np.sin(phase)], axis=1)
+    return path + np.random.default_rng(seed).normal(0.0, jitter, path.shape)
+
+
+def test_half_a_turn_is_a_circle_and_jitter_or_a_swing_is_not():
+    need = signals.CIRCLE_AREA_M2[0] + 0.67 * (signals.CIRCLE_AREA_M2[1] - signals.CIRCLE_AREA_M2[0])
+    assert signals.circling(circle_path(0.5)) > need  # 10 cm radius: half a turn is enough
+    assert signals.motion_strength("circle", circle_path(0.5)) > 0.6
+    assert signals.circling(circle_path(0.5, radius=0.05)) < need  # a small one needs longer
+    held = np.random.default_rng(1).normal(0.0, 0.02, (45, 3))  # 1.5 s of a held wrist's jitter
+    assert signals.circling(held) < signals.CIRCLE_AREA_M2[0]
+    t = np.linspace(0.0, 1.5, 45)
+    swing = np.stack([0.15 * np.sin(2 * math.pi * t), 0 * t, 0.02 * np.sin(2 * math.pi * t)], axis=1)
+    assert signals.circling(swing) < 0.001  # back and forth along a line encloses nothing
+
+
+def test_eu_raise_is_the_circling_raised_arm_and_stop_the_held_one(humanoid):
+    held = run(humanoid, "eu_92_58", mocap.signal_arm("right", 175))
+    assert [e.detail["signal"] for e in held] == ["stop"]
+    for seed in range(3):
+        circling = run(
+            humanoid, "eu_92_58", mocap.signal_arm("right", 175, swing_hz=1.0, circle_deg=10), seed=seed
+        )
+        hoist = [e for e in circling if e.detail["signal"] == "hoist"]
+        assert len(hoist) == 1 and hoist[0].detected_at - 1.3 < 1.0, seed  # within a turn
+        # A stop taken while the circle was still unclear ends where the circle is recognised.
+        assert all(e.end <= hoist[0].detected_at for e in circling if e.detail["signal"] == "stop"), seed
+
+
+def test_asme_hoist_forearm_circles_horizontally_and_is_recognised(humanoid):
+    arm = mocap.signal_arm("right", 80, swing_hz=1.0, elbow_rad=-1.6, roll_deg=90, forearm_circle_deg=14)
+    rec = mocap.render(
+        mocap.standing(),
+        2.0,
+        episodes=[mocap.Episode("s", 0.0, 3.0, keep, time_varying=arm)],
+        humanoid=humanoid,
+    )
+    wrist = np.array([f.world[16] - f.world[12] for f in rec.frames[15:]])  # right wrist - shoulder
+    lateral, vertical, depth = np.ptp(wrist, axis=0)
+    assert min(lateral, depth) > 2 * vertical  # a horizontal circle, not a vertical one
+    assert [e.detail["signal"] for e in run(humanoid, "asme_b30", arm)] == ["hoist"]
+
+
+def chest_sweep(side):
+    chest, out = (70.0, 50.0, -1.6, 180.0), (85.0, 0.0, -0.1, 180.0)
+    keys = [(0.0, *chest), (0.6, *chest), (0.9, *out), (1.5, *out), (2.1, *chest)]
+    return mocap.arm_keyframes(side, keys, 3.0, start_s=1.0)
+
+
+def test_gb_stop_and_emergency_stop_are_sweeps_out_from_the_chest(humanoid):
+    one = run(humanoid, "gb5082", chest_sweep("right"))
+    assert [e.detail["signal"] for e in one] == ["stop"]
+    assert 1.6 < one[0].detected_at < 2.1  # the sweep starts at 1.6 s and takes 0.3 s
+    both = run(humanoid, "gb5082", chest_sweep("right"), chest_sweep("left"))
+    assert [e.detail["signal"] for e in both] == ["emergency_stop"]
+
+
+def test_a_sweep_that_goes_forward_is_no_stop():
+    t = np.linspace(0.0, 0.4, 12)[:, None]
+    sideways = np.hstack([0.5 * t / 0.4, 0.1 * t, 0.35 - 0.3 * t / 0.4])  # out, back to the body's plane
+    guard = np.hstack([0.4 * t / 0.4, -0.05 * t, 0.1 + 0.25 * t / 0.4])  # out and forward (a kick's guard)
+    assert signals.motion_strength("sweep_out", sideways) == 1.0
+    assert signals.motion_strength("sweep_out", guard) == 0.0
+
+
+def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
+    top, level = (140.0, 0.0, 0.0, 0.0), (90.0, 0.0, 0.0, 0.0)
+    keys = [(0.0, *top), (0.35, *top), (0.65, *level), (1.3, *level)]
+    sweeps = run(humanoid, "gb5082", mocap.arm_keyframes("right", keys, 3.0, start_s=1.0))
+    assert [e.detail["signal"] for e in sweeps] == ["trolley_left"]  # the right arm, seen by the operator
+    assert 1.35 < sweeps[0].detected_at < 1.35 + 0.6
+
+
+def test_hip_line_is_low_passed_while_still_and_follows_a_turn():
+    rng = np.random.default_rng(0)
+    still, noisy = HipLine(), []
+    for k in range(90):
+        jitter = rng.normal(0.0, 0.03, 2)  # depth jitter on each hip
+        line = still.update(k / 30, (0.1, 0.0, jitter[0]), (-0.1, 0.0, jitter[1]))
+        noisy.append(math.degrees(math.atan2(line[2], line[0])))
+    raw = np.degrees(np.arctan2(rng.normal(0.0, 0.03, 90) - rng.normal(0.0, 0.03, 90), 0.2))
+    assert np.std(noisy[30:]) < 0.5 * np.std(raw)
+    turning = HipLine()
+    for k in range(60):  # turning on the spot at 200°/s
+        yaw = math.radians(200.0 * k / 30)
+        line = turning.update(k / 30, (0.1 * math.cos(yaw), 0.0, 0.1 * math.sin(yaw)), (0.0, 0.0, 0.0))
+    lag = math.degrees(yaw) - math.degrees(math.atan2(line[2], line[0])) % 360 - 360
+    assert abs(lag) < 15.0
