@@ -58,17 +58,22 @@ class Course:
         return any(inside(r, x, y) for r in self.corridor)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain floats throughout (obstacle positions are drawn with numpy; orjson refuses its scalars)."""
         return {
-            "pickup": list(self.pickup),
-            "corner": list(self.corner),
-            "target": {"centre": list(self.target), "radius": self.target_radius},
-            "corridor": [list(r) for r in self.corridor],
+            "pickup": _floats(self.pickup),
+            "corner": _floats(self.corner),
+            "target": {"centre": _floats(self.target), "radius": float(self.target_radius)},
+            "corridor": [_floats(r) for r in self.corridor],
             "obstacles": [
-                {"centre": list(o.centre), "half_extents": list(o.half_extents)} for o in self.obstacles
+                {"centre": _floats(o.centre), "half_extents": _floats(o.half_extents)} for o in self.obstacles
             ],
-            "people_zones": [list(self.people_zone)],  # the load must never pass over these
-            "keep_out": [list(o.rect) for o in self.obstacles],  # floor areas of the obstructions
+            "people_zones": [_floats(self.people_zone)],  # the load must never pass over these
+            "keep_out": [_floats(o.rect) for o in self.obstacles],  # floor areas of the obstructions
         }
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in values]
 
 
 def inside(rect: Rect, x: float, y: float) -> bool:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import orjson
 import pybullet as pb
 import pytest
 
@@ -139,11 +140,11 @@ def test_hoist_down_stop_is_deducted(scene):
 
 
 def test_snapshot_is_json_and_carries_bodies_axes_zones_and_activity(scene):
-    scene.reset(CALM, seed=0)
+    scene.reset(CALM | {"obstacle_count": 3}, seed=0)
     idle = scene.snapshot()
     assert idle["machine_active"] is False and idle["step"] == "pre_lift_check"
     drive(scene, lambda s: Command(estop=s.t < 0.3, hoist=1.0 if s.t > 0.5 else 0.0), 2.0)
-    snap = json.loads(json.dumps(scene.snapshot()))
+    snap = orjson.loads(orjson.dumps(scene.snapshot()))  # the recorder's encoder: no numpy scalars
     assert snap["machine_active"] is True
     assert set(snap["bodies"]) == {"bridge", "trolley", "hook", "load"}
     assert {"bridge_x", "trolley_y", "rope_m"} <= set(snap["axes"])
