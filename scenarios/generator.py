@@ -91,6 +91,9 @@ def generate(
         step = overrides.step_limit
         for j in np.flatnonzero(~pinned):
             lo, hi = np.clip([last[j] - step, last[j] + step], low[j], high[j])
+            if overrides.max_change is not None:  # the instructor's limit binds the step from a probe too
+                lo = max(lo, state.last_x[j] - overrides.max_change)
+                hi = min(hi, state.last_x[j] + overrides.max_change)
             if lo > low[j] + 1e-9 or hi < high[j] - 1e-9:
                 rules[space.axes[j].name].append(Rule("max_change", {"step": step}))
             low[j], high[j] = lo, hi
