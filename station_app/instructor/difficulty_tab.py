@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 from lab.bus.text import UserError
 from scenarios.explain import headline
 from scenarios.overrides import DEFAULT_BAND, Overrides
+from scenarios.profiles import PROFILES
 from scenarios.spec import catalog
 from station_app.admin.common import fill_table
 from station_app.instructor.assignments import assign
@@ -47,6 +48,8 @@ class DifficultyTab(QWidget):
             box.setRange(0.01, 0.99)
             box.setSingleStep(0.05)
             box.setValue(value)
+        self.profile = QComboBox()  # practice profile: automatic (from pooled evidence) or pinned
+        self.loaded = Overrides()  # what the scope had: fields this tab does not show are kept on save
         self.save_button = QPushButton()
         self.save_button.clicked.connect(ctx.guarded(self.save))
         self.scenario = QComboBox()
@@ -65,7 +68,7 @@ class DifficultyTab(QWidget):
         self.plan.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.plan.setWordWrap(True)
         self.explanation: dict | None = None
-        self.labels = {k: QLabel() for k in ("scope", "band", "scenario", "plan")}
+        self.labels = {k: QLabel() for k in ("scope", "band", "profile", "scenario", "plan")}
 
         band = QHBoxLayout()
         for w in (self.band_on, self.band_low, self.band_high):
@@ -76,11 +79,13 @@ class DifficultyTab(QWidget):
         form.addWidget(self.scope, 0, 1)
         form.addWidget(self.labels["band"], 1, 0)
         form.addLayout(band, 1, 1)
-        form.addWidget(self.labels["scenario"], 2, 0)
+        form.addWidget(self.labels["profile"], 2, 0)
+        form.addWidget(self.profile, 2, 1)
+        form.addWidget(self.labels["scenario"], 3, 0)
         assign_row = QHBoxLayout()
         assign_row.addWidget(self.scenario, 1)
         assign_row.addWidget(self.assign_button)
-        form.addLayout(assign_row, 2, 1)
+        form.addLayout(assign_row, 3, 1)
         left = QVBoxLayout()
         left.addLayout(form)
         left.addWidget(self.params, 1)
@@ -151,6 +156,8 @@ class DifficultyTab(QWidget):
         if overrides.band is not None:
             self.band_low.setValue(overrides.band[0])
             self.band_high.setValue(overrides.band[1])
+        self.profile.setCurrentIndex(max(0, self.profile.findData(overrides.profile)))
+        self.loaded = overrides
 
     def overrides(self) -> Overrides:
         """The overrides as typed in the table (empty cells: not set); a bad number is a UserError."""
@@ -165,7 +172,8 @@ class DifficultyTab(QWidget):
             if pin is not None:
                 pins[name] = pin
         band = [self.band_low.value(), self.band_high.value()] if self.band_on.isChecked() else None
-        return Overrides.from_dict({"bounds": bounds, "pins": pins, "band": band})
+        shown = {"bounds": bounds, "pins": pins, "band": band, "profile": self.profile.currentData()}
+        return Overrides.from_dict(self.loaded.to_dict() | shown)  # max change, faults, focus… kept
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -246,6 +254,13 @@ class DifficultyTab(QWidget):
         self.labels["scope"].setText(t("设置对象", "Applies to"))
         self.labels["band"].setText(t("目标通过率区间", "Target success band"))
         self.labels["scenario"].setText(t("练习场景", "Scenario"))
+        self.labels["profile"].setText(t("练习强度", "Practice profile"))
+        current = self.profile.currentData()
+        self.profile.clear()
+        self.profile.addItem(t("自动（按汇总进步选择）", "automatic (chosen from pooled progress)"), None)
+        for profile in PROFILES.values():
+            self.profile.addItem(profile.title.get(self.ctx.language.lang), profile.id)
+        self.profile.setCurrentIndex(max(0, self.profile.findData(current)))
         self.labels["plan"].setText(t("下一次练习（学员）", "Next attempt of"))
         self.band_on.setText(t("设定", "set"))
         self.save_button.setText(t("保存难度设置", "Save difficulty settings"))

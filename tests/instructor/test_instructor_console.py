@@ -24,7 +24,7 @@ from sim.runner import make_operator
 from station_app.instructor.app import TITLE, admit
 from station_app.instructor.assignments import assign
 from station_app.instructor.common import ConsoleContext
-from station_app.instructor.data import save_overrides
+from station_app.instructor.data import current_overrides, save_overrides
 from station_app.instructor.window import InstructorWindow
 from station_app.runtime.session import SessionSettings, StationSession
 from station_app.station.app import scenario_for
@@ -135,6 +135,41 @@ def test_an_override_changes_the_next_attempt(qtbot, lab_store, tmp_path: Path) 
     assert params["wind_mps"] == 9.5 and 2.0 <= params["corridor_width_m"] <= 2.5
     assert params == {k: chosen[k]["value"] for k in names} | {"faults": params["faults"]}
     station.close()
+
+
+def test_the_practice_profile_is_pinned_in_the_console_and_other_settings_survive_a_save(
+    qtbot, lab_store
+) -> None:
+    actor = _actor(lab_store, "wang")
+    set_elsewhere = Overrides(
+        max_change=0.1, faults_out=frozenset({"drive_lag"}), focus_skill="path_planning"
+    )
+    with (
+        lab_store() as db,
+        db.begin(),
+    ):  # e.g. with `shixun scenarios override` (fields the tab does not show)
+        save_overrides(db, actor, SPACE, set_elsewhere, "L001", None)
+    window = _console(qtbot, lab_store, lang="zh")
+    tab = window.difficulty
+    window.tabs.setCurrentWidget(tab)
+    assert [tab.profile.itemText(i) for i in range(1, tab.profile.count())] == ["巩固", "拓展"]
+    tab.scope.setCurrentIndex(next(i for i, (code, _) in enumerate(tab.scopes) if code == "L001"))
+    tab.profile.setCurrentIndex(tab.profile.findData("stretch"))
+    tab.save_button.click()
+    with lab_store() as db:
+        stored = current_overrides(db, SPACE, "L001", None)
+    assert stored == Overrides(
+        max_change=0.1, faults_out=frozenset({"drive_lag"}), focus_skill="path_planning", profile="stretch"
+    )
+    tab.preview_learner.setCurrentText("L001")
+    tab.preview()
+    assert tab.explanation["profile"] | {"evidence": None} == {
+        "id": "stretch",
+        "source": "instructor",
+        "evidence": None,
+        "text": tab.explanation["profile"]["text"],
+    }
+    assert "练习强度「拓展」" in tab.summary.text() and "教师指定" in tab.summary.text()
 
 
 def test_assignments_and_the_permission_matrix(qtbot, lab_store) -> None:
