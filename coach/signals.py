@@ -465,9 +465,10 @@ class SignalRecogniser:
         return started, ended
 
     def _superseded(self, signal: SignalDef) -> tuple[str, ...]:
-        """Held signals a circle in the same posture replaces: the circle shows only after ~half a turn,
-        by when a held arm has been recognised (EU 92/58 "stop" and "raise" are both the raised arm)."""
-        if signal.motion != "circle":
+        """Held signals a circle or sweep from the same posture replaces: a circle shows only after ~half
+        a turn, by when a held arm has been recognised (EU 92/58 "stop" and "raise" are both the raised
+        arm); GB 5082 "hook horizontal" sweeps down from the "hook up" pose."""
+        if signal.motion not in ("circle", "sweep_down"):
             return ()
         return tuple(
             s.name
