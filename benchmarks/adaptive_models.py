@@ -244,6 +244,12 @@ def code_version() -> dict:
     return {"commit": _git("rev-parse", "--short", "HEAD") or "unknown", "uncommitted_inputs": dirty}
 
 
+def prior_world_gap(prior: DifficultyModel, world) -> float:
+    """Largest difference between the spec's prior LLTM and the simulated world's (logit units)."""
+    pairs = ((prior.slope, world.slope), (prior.intercept, world.intercept), (prior.weights, world.weights))
+    return float(max(np.abs(a - b).max() for a, b in pairs))
+
+
 def evaluate(args: argparse.Namespace) -> dict:
     seeds = [args.first_seed + s for s in range(args.seeds)]
     version = code_version()
@@ -268,6 +274,7 @@ def evaluate(args: argparse.Namespace) -> dict:
             } | summarise(cell, rng)
     return {
         **version,
+        "prior_world_gap": prior_world_gap(space.prior_model(), world),
         "learners": args.learners,
         "attempts_per_learner": args.attempts,
         "folds": args.folds,
@@ -327,14 +334,26 @@ def write(result: dict) -> str:
         "- All four models are fitted on the same training learners' attempts and scored on the same held-out "
         "learners. `lltm_elo_prior` is not fitted (the spec's prior difficulty weights); `pybkt` is pyBKT's "
         "standard BKT per skill (prior, learn, guess, slip; no forgetting); `skill_mean` is the training pass "
-        "rate per skill. Neither baseline sees the scenario parameters, the LLTM does: under the random policy "
-        "most of its lead comes from knowing how hard each attempt's parameters are.",
+        "rate per skill. Neither baseline sees the scenario parameters; the LLTM does (that is its design, "
+        "not a leak: the parameters are known before the attempt).",
+        (
+            f"- The spec's prior difficulty model is within {result['prior_world_gap']:.3f} (logit units) of the "
+            "simulated world's: the crane spec is calibrated from the same measured surface. `lltm_elo_prior` "
+            "is therefore a well-specified prior here, and lltm_elo ÷ lltm_elo_prior ≈ 1 only says that fitting "
+            "does not hurt; it says nothing about a world that drifts from the spec."
+            if result["prior_world_gap"] < 0.05
+            else f"- The spec's prior difficulty model differs from the simulated world's by up to "
+            f"{result['prior_world_gap']:.2f} (logit units)."
+        ),
+        "- ECE: the LLTM's is higher than the baselines' (a per-skill mean is calibrated by construction); its "
+        "log-loss and Brier are lower because it separates easy from hard attempts.",
         "- The simulated world has the LLTM's own form (a surface fitted to crane-scene runs), so it favours "
         "the LLTM family; the learning dynamics (`wilson85`, `zpd50` gains with heterogeneous rates) are not "
         "the learner model's (a constant practice gain plus Elo-style updates).",
-        "- Adaptive policy: the generator aims every attempt at the same pass band, so outcomes are nearly "
-        "exchangeable and a per-skill mean is already well calibrated; AUC falls for every model and says "
-        "little there. Log-loss, Brier and ECE are the measures to read.",
+        "- Adaptive policy = the production generator with the spec's prior and its default (consolidate) "
+        "practice profile: it aims the weakest skill at the target band and keeps the others at 85–95 %, with "
+        "a certification probe every 5th attempt. Predictions cluster near those targets, so AUC falls for "
+        "every model and says less there than log-loss, Brier and ECE (§4.1).",
         "- ECE's bootstrap interval is biased upward (resampling noise in a bin only adds to |gap|): its point "
         "value can sit at or below the lower end.",
     ]
