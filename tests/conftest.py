@@ -6,6 +6,7 @@ Database fixtures:
   per test session on loopback (not migrated).
 - `db_url`: parametrised over both, with the migrations applied; use it for anything that reads
   or writes the store, so it is tested on SQLite and PostgreSQL alike.
+- `sessions`: a SQLAlchemy session factory on `db_url` (the engine disposed after the test).
 
 PostgreSQL tests are skipped only when no server binary is installed (the Makefile installs one),
 and the terminal summary then says so loudly.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 
@@ -174,6 +176,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     name = server.create_database(template=request.getfixturevalue("_migrated_postgres_template"))
     yield server.url(name)
     server.drop_database(name)
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    from lab.store.engine import make_engine, make_session_factory
+
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -3,8 +3,6 @@ the class's, a new one ends the current one, each is an audit entry, and refusal
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,18 +11,10 @@ from lab.audit import chain
 from lab.auth.access import PermissionDenied
 from lab.auth.permissions import Actor
 from lab.bus.text import UserError
-from lab.store.engine import make_engine, make_session_factory
 from lab.store.models import AuditEntry, Learner, Role, ScenarioAssignment, SchoolClass, User
 from station_app.instructor.assignments import ASSIGN_ACTION, NOTE_MAX, assign, assigned_scenario
 
 CRANE = "crane.bridge_lift"
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

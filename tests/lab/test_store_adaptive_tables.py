@@ -4,14 +4,13 @@ audit-entry overrides and assignments of an older store into the tables with the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lab.audit import chain
 from lab.bus.text import UserError
@@ -43,13 +42,6 @@ from station_app.instructor.assignments import ASSIGN_ACTION, assigned_scenario
 SPACE = Space(get_spec("crane.bridge_lift"))
 SID = SPACE.spec.id
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def _school(db: Session) -> None:
