@@ -7,28 +7,13 @@ Real relay, store, station session and sockets on loopback (live_lab_world); no 
 
 from __future__ import annotations
 
+from gui_responsiveness import NOT_ANSWERING, Ticker
 from live_lab_world import CRANE, LiveLab, wang
-from PyQt6.QtCore import QTimer
 
 from scenarios.paramspace import Space
 from station_app.instructor.common import ConsoleContext
 from station_app.instructor.window import InstructorWindow
 from station_app.views.i18n import Language
-
-NOT_ANSWERING = "lab server not answering — retrying"
-
-
-class Ticker(QTimer):
-    """A GUI timer counting its firings: it only fires while the event loop is free."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.n = 0
-        self.timeout.connect(self._count)
-        self.start(10)
-
-    def _count(self) -> None:
-        self.n += 1
 
 
 def test_a_hung_lab_server_keeps_the_grid_responsive_and_it_recovers(qtbot, lab_store) -> None:

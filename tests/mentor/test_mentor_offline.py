@@ -6,8 +6,8 @@ recorder, store and station sessions on loopback (mentor_world); no timed assert
 
 from __future__ import annotations
 
+from gui_responsiveness import NOT_ANSWERING, Ticker
 from mentor_world import listed_when, try_login
-from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QMessageBox
 
 from lab.recording.mcap_io import read_recording
@@ -15,21 +15,6 @@ from station_app.mentor.connection import Identity, connect
 from station_app.mentor.login import MentorLoginDialog
 from station_app.mentor.timeline import Mode
 from station_app.mentor.window import MentorSettings, MentorWindow
-
-NOT_ANSWERING = "lab server not answering — retrying"
-
-
-class Ticker(QTimer):
-    """A GUI timer counting its firings: it only fires while the event loop is free."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.n = 0
-        self.timeout.connect(self._count)
-        self.start(10)
-
-    def _count(self) -> None:
-        self.n += 1
 
 
 def _remote_window(qtbot, lab) -> tuple[MentorWindow, object]:
