@@ -92,7 +92,10 @@ def _overhead_reach(f: Features, ctx: FrameContext, p: dict[str, float]) -> Meas
 
 
 def _twist_under_load(f: Features, ctx: FrameContext, p: dict[str, float]) -> Measurement:
-    loaded = ctx.reba.load_kg >= p["min_load_kg"]
+    # Crawling or lying, the shoulder and hip lines no longer turn about an upright trunk (and nobody
+    # carries the load then): the rule applies to a standing or bent trunk only.
+    upright = abs(f.posture.trunk_flexion_deg) <= p["max_trunk_flexion_deg"]
+    loaded = upright and ctx.reba.load_kg >= p["min_load_kg"]
     return Measurement(abs(f.posture.trunk_twist_deg) if loaded else 0.0, "back")
 
 
@@ -193,7 +196,7 @@ RULES: dict[str, Rule] = {
                 "Turn your feet, not your waist.",
             ),
             measure=_twist_under_load,
-            params=(("min_load_kg", 1.0),),
+            params=(("min_load_kg", 1.0), ("max_trunk_flexion_deg", 60.0)),
         ),
         Rule(
             rule_id="ergo.reba_high",

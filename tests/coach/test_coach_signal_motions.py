@@ -7,6 +7,7 @@ import numpy as np
 from coach import signals
 from coach.context import FrameContext
 from coach.engine import Coach, CoachConfig, HipLine
+from coach.reba import RebaInputs
 from vision import mocap
 
 
@@ -117,3 +118,16 @@ def test_hip_line_is_low_passed_while_still_and_follows_a_turn():
         line = turning.update(k / 30, (0.1 * math.cos(yaw), 0.0, 0.1 * math.sin(yaw)), (0.0, 0.0, 0.0))
     lag = math.degrees(yaw) - math.degrees(math.atan2(line[2], line[0])) % 360 - 360
     assert abs(lag) < 15.0
+
+
+def test_twist_is_not_judged_on_all_fours(humanoid):
+    # The crawl clip twists shoulders against hips as it crawls; a 40° chest twist on top of it is no
+    # twist under load either: nobody carries a load on all fours (trunk > 60° from upright).
+    episode = mocap.Episode("twist", 1.0, 3.0, mocap.twist(40))
+    crawl = mocap.render(
+        mocap.Clip.load("crawl"), 4.0, episodes=[episode], noise=mocap.Noise(), humanoid=humanoid
+    )
+    coach = Coach(CoachConfig(rules=("ergo.trunk_twist_under_load",)))
+    for frame in crawl.frames:
+        coach.process(frame, FrameContext(reba=RebaInputs(load_kg=8)))
+    assert [e for e in coach.events if e.kind == "violation"] == []
