@@ -172,8 +172,16 @@ def make_controller(name: str, space: Space, fitted: DifficultyModel, rng: np.ra
 # --- simulated cohorts and the pilot fit ------------------------------------------------------------
 
 
-def simulate(policy: str, space: Space, world: World, seed: int, learners: int, attempts: int) -> list[dict]:
-    """One row per attempt: learner, order, x, per-skill outcomes (true world, wilson85 learning)."""
+def simulate(
+    policy: str,
+    space: Space,
+    world: World,
+    seed: int,
+    learners: int,
+    attempts: int,
+    hypothesis: str = "wilson85",
+) -> list[dict]:
+    """One row per attempt: learner, order, x, per-skill outcomes (true world, learning by `hypothesis`)."""
     model = space.prior_model()
     pop = np.random.default_rng([seed, 7])
     theta0 = pop.normal(-0.3, 0.6, (learners, 1)) + pop.normal(0, 0.4, (learners, len(space.skills)))
@@ -192,7 +200,7 @@ def simulate(policy: str, space: Space, world: World, seed: int, learners: int, 
             p = world.p(theta, x)
             y = rng.random(len(p)) < p
             rows.append({"learner": i, "order": t, "x": x, "y": y.astype(float)})
-            theta = theta + rates[i] * gain("wilson85", p, y)
+            theta = theta + rates[i] * gain(hypothesis, p, y)
             controller.observe(x, y, bool(y.all()))
     return rows
 

@@ -40,11 +40,9 @@ import numpy as np
 import pandas as pd
 from pyBKT.models import Model as BKT
 
-from benchmarks.adaptive_eval import fit_lltm, gain, load_world, outcomes_of
+from benchmarks.adaptive_eval import by_learner, fit_lltm, load_world, outcomes_of, simulate
 from scenarios.difficulty import DifficultyModel
-from scenarios.generator import generate
-from scenarios.learner import AttemptOutcome, prior_state, update
-from scenarios.overrides import Overrides
+from scenarios.learner import prior_state, update
 from scenarios.paramspace import Space
 from scenarios.spec import get_spec
 
@@ -56,35 +54,6 @@ MODELS = ("lltm_elo", "lltm_elo_prior", "pybkt", "skill_mean")
 BASELINES = ("pybkt", "skill_mean")
 METRICS = ("log_loss", "brier", "ece", "auc")
 BOOTSTRAP = 1000
-
-
-def simulate(
-    policy: str, hypothesis: str, space: Space, world, seed: int, learners: int, attempts: int
-) -> dict[int, list[dict]]:
-    """Attempts per learner (x, per-skill outcomes), oldest first. The population (abilities,
-    heterogeneous learning rates) depends on the seed only, as in `adaptive_eval`."""
-    prior = space.prior_model()
-    pop = np.random.default_rng([seed, 7])
-    theta0 = pop.normal(-0.3, 0.6, (learners, 1)) + pop.normal(0, 0.4, (learners, len(space.skills)))
-    rates = pop.lognormal(np.log(0.05), 0.5, learners)
-    no_faults = np.zeros(len(space.faults))
-    cohort = {}
-    for i in range(learners):
-        rng = np.random.default_rng([seed, i])
-        state, theta, rows = prior_state(len(space.skills)), theta0[i].copy(), []
-        for t in range(attempts):
-            if policy == "adaptive":
-                x = generate(space, prior, state, Overrides(), rng).x
-            else:
-                x = rng.uniform(0, 1, len(space.axes))
-            p = world.p(theta, x)
-            y = (rng.random(len(p)) < p).astype(float)
-            rows.append({"learner": i, "order": t, "x": x, "y": y})
-            theta = theta + rates[i] * gain(hypothesis, p, y)
-            if policy == "adaptive":
-                state = update(state, prior, AttemptOutcome(x, no_faults, y, bool(y.all())))
-        cohort[i] = rows
-    return cohort
 
 
 def predict_lltm(space: Space, model: DifficultyModel, test: dict[int, list[dict]]) -> np.ndarray:
@@ -169,7 +138,7 @@ def run_cell(task: tuple) -> dict:
     """One policy × hypothesis × population: held-out predictions of every model, per learner."""
     policy, hypothesis, seed, world, learners, attempts, folds, bkt_fits = task
     space = Space(get_spec(SCENARIO))  # the catalog the parent read before forking (cached)
-    groups = simulate(policy, hypothesis, space, world, seed, learners, attempts)
+    groups = by_learner(simulate(policy, space, world, seed, learners, attempts, hypothesis))
     preds: dict[str, list[np.ndarray]] = {m: [] for m in MODELS}
     seconds = dict.fromkeys(MODELS, 0.0)
     learner, truth = [], []
