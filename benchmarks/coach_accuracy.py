@@ -8,15 +8,16 @@ the coach runs on a noisy copy (its own seed per yaw), the truth comes from the 
 
 Labels: for posture and safety rules the truth is the rule's own measurement on the *clean* stream,
 held for at least the rule's minimum duration (a true episode starts when the clean value first crosses
-the threshold); for hand signals it is the perturbation interval from the moment the signal posture is
-fully formed (the end of the ramp that brings the arm into the pose). An episode is found if an event of
+the threshold); for hand signals it is the perturbation interval from the moment the signal is formed
+(the end of the ramp that brings the arm into the pose; for a GB 5082 sweep, the start of the sweep). An episode is found if an event of
 its rule overlaps it; onset delay = detection time minus the episode start. An event is a true alarm if
 it overlaps the clean truth (±0.5 s); any other event is a false alarm. Precision and recall carry 95 %
 Wilson intervals.
 
 False alarms are also counted on correct motion: every DeepMimic clip plausible in a workshop from three
 camera yaws, with jitter and random occlusions (hidden points misplaced), all rules with each standard's
-signals; the rate carries an exact Poisson 95 % interval. Punches, kicks and dances are counted apart.
+signals; the rate carries an exact Poisson 95 % interval. Punches, kicks and dances are counted apart,
+and so is correct motion carrying a load (the only case in which the twist rule judges).
 Goals (issue 5): precision ≥ 0.95, recall ≥ 0.90 per rule, onset ≤ 0.5 s (median and 90th percentile),
 ≤ 1 false alarm per 10 minutes. Writes benchmarks/results/coach_accuracy.{json,md}.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,8 @@ LOOKALIKES = ("punch", "kick", "dance_a", "dance_b")
 LOOKALIKE_S = 60.0  # 12 minutes
 CORRECT_YAWS = (0.0, 45.0, -60.0)
 STANDARDS = ("asme_b30", "gb5082", "eu_92_58")
+LOADED_S = 30.0  # correct motion carrying a load, per clip and camera: 10.5 minutes
+LOADED = {"manual_handling, 8 kg": CoachConfig(rules=("manual_handling",))}
 
 
 def keep(pose: np.ndarray, weight: float) -> np.ndarray:
@@ -80,6 +84,8 @@ class Case:
     config: CoachConfig = field(default_factory=CoachConfig)
     reba: RebaInputs = field(default_factory=RebaInputs)
     zone: bool = False
+    formed_s: float | None = None  # a signal is formed this long after its episode starts (None: the ramp)
+    note: str = ""  # told apart in the results (e.g. "slow")
 
 
 ASME = CoachConfig(rules=("hand_signal",), signal_set="asme_b30")
@@ -89,6 +95,55 @@ EU = CoachConfig(rules=("hand_signal",), signal_set="eu_92_58")
 
 def _arm(k: int) -> str:
     return "right" if k % 2 else "left"
+
+
+def _roll(k: int) -> float:
+    """Rolls the raised arm so that a bent elbow lifts the forearm up (GB hook up, ASME hoist)."""
+    return 90.0 if _arm(k) == "right" else -90.0
+
+
+Movement = Callable[[float], mocap.PoseEdit]
+
+
+def _both(movement: Callable[..., Movement], *args: float) -> list[Movement]:
+    return [movement(side, *args) for side in ("right", "left")]
+
+
+EPISODE_STARTS = tuple(GAP_S + k * (EPISODE_S + GAP_S) for k in range(EPISODES_PER_VIEW))
+CHEST_HOLD_S = 0.5  # the 0.3 s ramp into the pose, then held 0.2 s before the sweep
+TOP_HOLD_S = 0.35
+
+
+def _chest_sweep(side: str, k: int) -> Movement:
+    chest, out = (70.0, 50.0 - k, -1.6, 180.0), (85.0, 0.0, -0.1, 180.0)
+    sweep = CHEST_HOLD_S + 0.3
+    keys = [(0.0, *chest), (CHEST_HOLD_S, *chest), (sweep, *out), (sweep + 0.6, *out), (sweep + 1.2, *chest)]
+    return mocap.arm_keyframes(side, keys, EPISODE_S, start_s=EPISODE_STARTS[k])
+
+
+def _down_sweep(side: str, k: int) -> Movement:
+    top, level = (140.0 - k, 0.0, 0.0, 0.0), (90.0, 0.0, 0.0, 0.0)
+    keys = [(0.0, *top), (TOP_HOLD_S, *top), (TOP_HOLD_S + 0.3, *level), (TOP_HOLD_S + 0.6, *level)]
+    return mocap.arm_keyframes(side, keys, 1.3, start_s=EPISODE_STARTS[k])
+
+
+def _signal(
+    label: str,
+    config: CoachConfig,
+    movement: Callable[[int], Movement | list[Movement]],
+    formed_s: float | None,
+    note: str,
+) -> Case:
+    """A hand-signal case: a standing signaller, episode k's arm movement(s), from SIGNAL_YAWS."""
+    return Case(
+        label,
+        "standing",
+        SIGNAL_YAWS,
+        lambda k: {"edit": keep, "time_varying": movement(k)},
+        config=config,
+        formed_s=formed_s,
+        note=note,
+    )
 
 
 CASES = (
@@ -126,129 +181,97 @@ CASES = (
         lambda k: {"edit": mocap.overhead_reach(_arm(k), 150)},
         zone=True,
     ),
-    Case(
-        "signal:stop",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {"edit": keep, "time_varying": mocap.signal_arm(_arm(k), 90, 20 + k, 1.0 + 0.05 * k)},
-        config=ASME,
-    ),
-    Case(
-        "signal:emergency_stop",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": [
-                mocap.signal_arm("right", 90, 20 + k, 1.0 + 0.05 * k),
-                mocap.signal_arm("left", 90, 20 + k, 1.0 + 0.05 * k),
-            ],
-        },
-        config=ASME,
-    ),
-    Case(
-        "signal:lower",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {"edit": keep, "time_varying": mocap.signal_arm(_arm(k), 28 + 1.5 * k)},
-        config=GB,
-    ),
-    Case(
-        "signal:hoist",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": mocap.signal_arm(
-                _arm(k), 80 + k, elbow_rad=-1.4 - 0.03 * k, roll_deg=90 if _arm(k) == "right" else -90
+    *(
+        _signal(label, config, movement, formed_s, note)
+        for label, config, movement, formed_s, note in (
+            ("signal:stop", ASME, lambda k: mocap.signal_arm(_arm(k), 90, 20 + k, 1.0 + 0.05 * k), None, ""),
+            (
+                "signal:emergency_stop",
+                ASME,
+                lambda k: _both(mocap.signal_arm, 90, 20 + k, 1.0 + 0.05 * k),
+                None,
+                "",
             ),
-        },
-        config=GB,
-    ),
-    Case(
-        "signal:stop",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {"edit": keep, "time_varying": mocap.signal_arm("right", 170 + k)},
-        config=EU,
-    ),
-    Case(
-        "signal:attention",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": [mocap.signal_arm("right", 85 + k), mocap.signal_arm("left", 85 + k)],
-        },
-        config=EU,
-    ),
-    Case(
-        "signal.malformed.not_level",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {"edit": keep, "time_varying": mocap.signal_arm(_arm(k), 117 + 1.5 * k, 25)},
-        config=ASME,
-    ),
-    Case(
-        "signal.malformed.wrong_hand",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {"edit": keep, "time_varying": mocap.signal_arm("left", 170 + k)},
-        config=EU,
-    ),
-    # Circles (hand_signals.md §4.2, §4.4): the hand circles about once a second, a cone of 7–12°.
-    Case(
-        "signal:hoist",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": mocap.signal_arm(
-                _arm(k),
-                80 + k,
-                swing_hz=0.9 + 0.03 * k,
-                elbow_rad=-1.4,
-                roll_deg=90 if _arm(k) == "right" else -90,
-                circle_deg=10 + 0.2 * k,
+            ("signal:lower", GB, lambda k: mocap.signal_arm(_arm(k), 28 + 1.5 * k), None, ""),
+            (
+                "signal:hoist",
+                GB,
+                lambda k: mocap.signal_arm(_arm(k), 80 + k, elbow_rad=-1.4 - 0.03 * k, roll_deg=_roll(k)),
+                None,
+                "",
             ),
-        },
-        config=ASME,
-    ),
-    Case(
-        "signal:lower",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": mocap.signal_arm(
-                _arm(k), 26 + 0.4 * k, swing_hz=0.9 + 0.03 * k, circle_deg=5 + 0.2 * k
+            ("signal:stop", EU, lambda k: mocap.signal_arm("right", 170 + k), None, ""),
+            ("signal:attention", EU, lambda k: _both(mocap.signal_arm, 85 + k), None, ""),
+            (
+                "signal.malformed.not_level",
+                ASME,
+                lambda k: mocap.signal_arm(_arm(k), 117 + 1.5 * k, 25),
+                None,
+                "",
             ),
-        },
-        config=ASME,
-    ),
-    Case(
-        "signal:hoist",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": mocap.signal_arm(
-                "right", 172 + k, swing_hz=0.9 + 0.03 * k, circle_deg=10 + 0.2 * k
+            ("signal.malformed.wrong_hand", EU, lambda k: mocap.signal_arm("left", 170 + k), None, ""),
+            # Circles (hand_signals.md §4.2, §4.4) about once a second: ASME hoist's forearm circles
+            # about the elbow (hand radius ~5–6 cm), the others' whole arm round a cone (EU hoist
+            # ~10 cm, lower ~5–7 cm). EU 92/58 says "slowly": also at half that pace.
+            (
+                "signal:hoist",
+                ASME,
+                lambda k: mocap.signal_arm(
+                    _arm(k),
+                    80 + k,
+                    swing_hz=0.9 + 0.03 * k,
+                    elbow_rad=-1.6,  # forearm vertical (§4.2)
+                    roll_deg=_roll(k),
+                    forearm_circle_deg=12 + 0.3 * k,
+                ),
+                None,
+                "",
             ),
-        },
-        config=EU,
-    ),
-    Case(
-        "signal:lower",
-        "standing",
-        SIGNAL_YAWS,
-        lambda k: {
-            "edit": keep,
-            "time_varying": mocap.signal_arm(
-                "right", 26 + 0.4 * k, swing_hz=0.9 + 0.03 * k, circle_deg=5 + 0.2 * k
+            (
+                "signal:lower",
+                ASME,
+                lambda k: mocap.signal_arm(
+                    _arm(k), 26 + 0.4 * k, swing_hz=0.9 + 0.03 * k, circle_deg=5 + 0.2 * k
+                ),
+                None,
+                "",
             ),
-        },
-        config=EU,
+            (
+                "signal:hoist",
+                EU,
+                lambda k: mocap.signal_arm(
+                    "right", 172 + k, swing_hz=0.9 + 0.03 * k, circle_deg=10 + 0.2 * k
+                ),
+                None,
+                "",
+            ),
+            (
+                "signal:hoist",
+                EU,
+                lambda k: mocap.signal_arm(
+                    "right", 172 + k, swing_hz=0.45 + 0.015 * k, circle_deg=10 + 0.2 * k
+                ),
+                None,
+                "slow",
+            ),
+            (
+                "signal:lower",
+                EU,
+                lambda k: mocap.signal_arm(
+                    "right", 26 + 0.4 * k, swing_hz=0.9 + 0.03 * k, circle_deg=5 + 0.2 * k
+                ),
+                None,
+                "",
+            ),
+            # GB 5082 sweeps (§4.3), one per episode: forearm level in front of the chest, swept out
+            # to the side in 0.3 s (stop: one arm; emergency stop: both); the arm raised to the side
+            # and up, swept down to shoulder level in 0.3 s (hook horizontal, repeated every 1.3 s).
+            # Onset counts from the start of the sweep.
+            ("signal:stop", GB, lambda k: _chest_sweep(_arm(k), k), CHEST_HOLD_S, ""),
+            ("signal:emergency_stop", GB, lambda k: _both(_chest_sweep, k), CHEST_HOLD_S, ""),
+            ("signal:trolley_left", GB, lambda k: _down_sweep("right", k), TOP_HOLD_S, ""),
+            ("signal:trolley_right", GB, lambda k: _down_sweep("left", k), TOP_HOLD_S, ""),
+        )
     ),
 )
 
@@ -309,18 +332,17 @@ def _overlaps(event, start: float, end: float) -> bool:
 
 
 def _episodes(case: Case) -> tuple[list[mocap.Episode], float]:
-    period = EPISODE_S + GAP_S
     episodes = [
-        mocap.Episode(case.label, GAP_S + k * period, GAP_S + k * period + EPISODE_S, **case.positive(k))
-        for k in range(EPISODES_PER_VIEW)
+        mocap.Episode(case.label, start, start + EPISODE_S, **case.positive(k))
+        for k, start in enumerate(EPISODE_STARTS)
     ]
     if case.negative:
         # Look-alikes in the gaps: 1.5 s each, half-way between positives.
         episodes += [
-            mocap.Episode("negative", 0.75 + k * period, 2.25 + k * period, **case.negative(k))
-            for k in range(EPISODES_PER_VIEW)
+            mocap.Episode("negative", start - 2.25, start - 0.75, **case.negative(k))
+            for k, start in enumerate(EPISODE_STARTS)
         ]
-    return episodes, GAP_S + EPISODES_PER_VIEW * period
+    return episodes, EPISODE_STARTS[-1] + EPISODE_S + GAP_S
 
 
 def evaluate_view(case: Case, yaw: float, humanoid: mocap.Humanoid, seed: int) -> dict:
@@ -331,12 +353,14 @@ def evaluate_view(case: Case, yaw: float, humanoid: mocap.Humanoid, seed: int) -
     noisy = mocap.with_noise(clean, mocap.Noise(), seed)
     zones = (_zone(clean),) if case.zone else ()
     ctx = FrameContext(machine_active=case.zone, danger_zones=zones, reba=case.reba)
-    events = [e for e in _run(noisy.frames, case.config, ctx) if _matches(case.label, e)]
+    found = _run(noisy.frames, case.config, ctx)
+    events = [e for e in found if _matches(case.label, e)]
     times = np.array([f.t for f in clean.frames])
     if case.label.startswith("signal"):
         # From the moment the signal posture is fully formed: the end of the episode's ramp-in, when
         # the arm has reached the signal's pose (and, for a swing, is already swinging).
-        truth = [(e.start + e.ramp, e.end) for e in episodes if e.label == case.label]
+        formed = [e.ramp if case.formed_s is None else case.formed_s for e in episodes]
+        truth = [(e.start + f, e.end) for e, f in zip(episodes, formed, strict=True) if e.label == case.label]
         support = truth
     else:
         mask = _truth(case.label, clean, ctx)
@@ -359,7 +383,21 @@ def evaluate_view(case: Case, yaw: float, humanoid: mocap.Humanoid, seed: int) -
         if hits:
             delays.append(min(hits) - start)
     true_events = sum(any(_overlaps(e, s, t) for s, t in support) for e in events)
-    return {"episodes": len(truth), "delays": delays, "events": len(events), "true_events": true_events}
+    # Other signals recognised during the episodes (e.g. a circle first taken for a held arm).
+    others = [
+        e.detail.get("signal", e.rule_id)
+        for e in found
+        if e.kind == "signal"
+        and e not in events
+        and any(start <= e.detected_at <= end for start, end in truth)
+    ]
+    return {
+        "episodes": len(truth),
+        "delays": delays,
+        "events": len(events),
+        "true_events": true_events,
+        "others": others,
+    }
 
 
 def evaluate(case: Case, humanoid: mocap.Humanoid, seed: int) -> dict:
@@ -374,6 +412,7 @@ def evaluate(case: Case, humanoid: mocap.Humanoid, seed: int) -> dict:
         "camera_yaws_deg": list(case.yaws),
         "seeds": [seed + i for i in range(len(case.yaws))],
         "standard": case.config.signal_set,
+        "note": case.note,
         "episodes": episodes,
         "found": len(delays),
         "events": events,
@@ -384,6 +423,7 @@ def evaluate(case: Case, humanoid: mocap.Humanoid, seed: int) -> dict:
         "onset_delay_s_median": float(np.median(delays)) if delays else None,
         "onset_delay_s_p90": float(np.percentile(delays, 90)) if delays else None,
         "onset_delay_s_max": float(np.max(delays)) if delays else None,
+        "other_signals": dict(Counter(o for v in views for o in v["others"])),
         "per_view": [
             {
                 "camera_yaw_deg": yaw,
@@ -401,13 +441,12 @@ def abstentions(humanoid: mocap.Humanoid) -> dict:
 
     The right behaviour is no alarm and a `cannot_judge` event saying why.
     """
-    period = EPISODE_S + GAP_S
-    starts = [GAP_S + k * period for k in range(EPISODES_PER_VIEW)]
+    starts = EPISODE_STARTS
     episodes = [
         mocap.Episode("stoop", t, t + EPISODE_S, mocap.straight_knee_lift(60 + 3 * k))
         for k, t in enumerate(starts)
     ]
-    seconds = GAP_S + EPISODES_PER_VIEW * period
+    seconds = starts[-1] + EPISODE_S + GAP_S
     hidden_knees = mocap.Noise(
         occlusions=tuple((t - 0.5, t + EPISODE_S + 0.5, (L.LEFT_KNEE, L.RIGHT_KNEE)) for t in starts)
     )
@@ -438,15 +477,22 @@ def abstentions(humanoid: mocap.Humanoid) -> dict:
     return out
 
 
-def false_alarms(humanoid: mocap.Humanoid, clips: tuple[str, ...], seconds: float) -> dict:
-    """Alarms on correct motion that the clean motion does not support, per signal standard.
+def false_alarms(
+    humanoid: mocap.Humanoid,
+    clips: tuple[str, ...],
+    seconds: float,
+    configs: dict[str, CoachConfig] | None = None,
+    ctx: FrameContext | None = None,
+) -> dict:
+    """Alarms on correct motion that the clean motion does not support, per coach configuration.
 
     Each clip is filmed from every yaw in CORRECT_YAWS with its own jitter seed and random occlusions
     (a forearm, a hand or the legs hidden for 0.3–2 s every 6 s on average, hidden points misplaced
-    by ~5 cm as a real model guesses them). Every rule runs, with each standard's hand signals.
+    by ~5 cm as a real model guesses them). By default every rule runs, with each standard's signals.
     """
-    ctx = FrameContext()
-    found: dict[str, list[str]] = {standard: [] for standard in STANDARDS}
+    ctx = ctx or FrameContext()
+    configs = configs or {standard: CoachConfig(signal_set=standard) for standard in STANDARDS}
+    found: dict[str, list[str]] = {name: [] for name in configs}
     occluded_s = 0.0
     for k, name in enumerate(clips):
         clip = mocap.Clip.load(name)
@@ -463,10 +509,10 @@ def false_alarms(humanoid: mocap.Humanoid, clips: tuple[str, ...], seconds: floa
                 for rule_id in RULES
                 if rule_id != "safety.danger_zone"
             }
-            for standard in STANDARDS:
-                for event in _run(noisy.frames, CoachConfig(signal_set=standard), ctx):
+            for config_name, config in configs.items():
+                for event in _run(noisy.frames, config, ctx):
                     if not any(_overlaps(event, s, t) for s, t in support.get(event.rule_id, [])):
-                        found[standard].append(f"{name}@{yaw:.0f}°:{event.rule_id}@{event.onset:.1f}s")
+                        found[config_name].append(f"{name}@{yaw:.0f}°:{event.rule_id}@{event.onset:.1f}s")
     minutes = len(clips) * len(CORRECT_YAWS) * seconds / 60
     return {
         "minutes": minutes,
@@ -506,12 +552,19 @@ def main() -> None:
         abstained = abstentions(humanoid)
         correct = false_alarms(humanoid, CORRECT, CORRECT_S)
         lookalikes = false_alarms(humanoid, LOOKALIKES, LOOKALIKE_S)
-    write_results(cases, abstained, correct, lookalikes)
+        loaded = false_alarms(humanoid, CORRECT, LOADED_S, LOADED, FrameContext(reba=RebaInputs(load_kg=8)))
+    write_results(cases, abstained, correct, lookalikes, loaded)
 
 
-def write_results(cases: list[dict], abstained: dict, correct: dict, lookalikes: dict) -> None:
+def write_results(cases: list[dict], abstained: dict, correct: dict, lookalikes: dict, loaded: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
-    results = {"cases": cases, "abstentions": abstained, "correct_motion": correct, "lookalikes": lookalikes}
+    results = {
+        "cases": cases,
+        "abstentions": abstained,
+        "correct_motion": correct,
+        "lookalikes": lookalikes,
+        "correct_motion_loaded": loaded,
+    }
     (RESULTS / "coach_accuracy.json").write_text(json.dumps(results, indent=2))
     lines = [
         "# Coach accuracy on mocap-derived labelled sequences",
@@ -521,29 +574,48 @@ def write_results(cases: list[dict], abstained: dict, correct: dict, lookalikes:
         "intervals in brackets. Posture rules: an episode starts when the clean motion first crosses the rule's",
         "threshold while the camera sees the body from a view the rule may judge (the punch clip's pelvis turns",
         "between facing the camera and side-on; from the front the stooped-lift rule abstains by design; the",
-        "coach's own 0.5 s view low-pass still counts in the delay). Hand signals: an episode starts when the signal posture is fully formed, i.e. at the end of",
-        "the 0.3 s ramp that brings the arm from rest into the signal's pose (a swinging signal is already",
-        "swinging then); onset delay = the time the event is emitted minus that moment. Circles (ASME/EU hoist",
-        "and lower, ~1 turn/s) are recognised once the wrist has turned back along both horizontal axes, about",
-        "3/4 of a turn, so their onset cannot reach 0.5 s at that pace. EU hoist (arm up, hand circling) is",
-        "mostly taken for EU stop (arm up, held): over stop's 0.3 s stillness window a slow circle moves the",
-        "wrist as little as jitter does, and stop wins first (an open defect). Not in the harness: trolley/bridge travel",
-        "(the mocap rig cannot push the hand along an extended arm) and GB stop/trolley sweeps (not built yet).",
-        "Trunk twist's p90 over 0.5 s is landmark jitter, not smoothing: 3 cm depth jitter on hips 0.2 m apart",
-        "turns the per-frame hip line by ~10–15°, so a 30–34° twist dips under the 20° threshold and restarts",
-        "the 0.25 s debounce; a 0.2 s low-pass instead of 0.1 s did not help (p90 0.64 s). A low-passed hip",
-        "line (as the signal recogniser low-passes the shoulder line) is the likely fix, not yet done.",
+        "coach's own 0.5 s view low-pass still counts in the delay). Hand signals: an episode starts when the",
+        "signal is formed: at the end of the 0.3 s ramp that brings the arm from rest into the signal's pose (a",
+        "swinging or circling signal is already moving then), or for the GB 5082 sweeps at the start of the",
+        "sweep; onset delay = the time the event is emitted minus that moment. The last column lists other",
+        "signals of the same standard recognised during the episodes.",
         "",
-        "| rule / signal | clip | camera yaws | episodes | recall | precision | onset median s | onset p90 s | onset max s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Circles (ASME hoist and lower, EU raise and lower) are read from the area the wrist sweeps about its",
+        "centre in one sense of rotation. The pace, ~1 turn/s, is the harness's assumption (the standards give",
+        "none: ASME 'small horizontal circles', EU 92/58 'slowly makes a circle'); EU raise is also run at half",
+        "that pace ('slow'). A 10 cm circle (EU raise) stands out from a held arm's jitter (3 cm in depth) after",
+        "about half a turn, a 5–7 cm one (the others) after about one turn, so circles miss the 0.5 s onset",
+        "goal at this jitter. EU stop and raise are the same raised arm, held or circling: in its first ~0.4 s",
+        "a circle is within a held arm's jitter, so stop sometimes comes first (last column), and the raise",
+        "replaces it once recognised; stop waits 0.35 s for the first signs of a circle. GB hook horizontal",
+        "starts from the hook-up pose: a pause at the top between sweeps reads as hook up (last column) until",
+        "the next sweep replaces it. Not in the harness: ASME trolley/bridge travel and EU left/right (a push",
+        "along an extended arm: the rig has no shoulder girdle to push with, and the recogniser measures the",
+        "wrist from its own shoulder, which a straight-arm push does not move). GB emergency stop on kicks",
+        "(look-alikes table; 11 in the previous run): both wrists must be at one height and a sideways sweep",
+        "may gain at most 0.15 m forward, where a kicker's guard goes out and forward (~0.25 m).",
+        "",
+        "Trunk twist is measured against a hip line low-passed over 0.3 s (depth jitter of 3 cm on hips 0.2 m",
+        "apart turns a single frame's hip line by ~10°, which restarted the 0.25 s debounce: p90 was 0.61 s);",
+        "the low-pass follows a turning pelvis so that its lag stays under 10° (turning on the spot is not a",
+        "twist). The twist rule judges only under load and with the trunk within 60° of upright (crawling or",
+        "getting up raised most of its false alarms on loaded correct motion): the last table counts them.",
+        "",
+        "| rule / signal | clip | camera yaws | episodes | recall | precision | onset median s | onset p90 s | onset max s | other signals during the episodes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in cases:
-        name = r["label"] + (f" ({r['standard']})" if r["standard"] else "")
+        name = (
+            r["label"]
+            + (f" ({r['standard']})" if r["standard"] else "")
+            + (f", {r['note']}" if r["note"] else "")
+        )
         yaws = ", ".join(f"{y:.0f}°" for y in r["camera_yaws_deg"])
         lines.append(
             f"| {name} | {r['clip']} | {yaws} | {r['episodes']} | {_fmt(r['recall'])}{_ci(r['recall_ci95'])} | "
             f"{_fmt(r['precision'])}{_ci(r['precision_ci95'])} | {_fmt(r['onset_delay_s_median'])} | "
-            f"{_fmt(r['onset_delay_s_p90'])} | {_fmt(r['onset_delay_s_max'])} |"
+            f"{_fmt(r['onset_delay_s_p90'])} | {_fmt(r['onset_delay_s_max'])} | "
+            f"{', '.join(f'{n} {c}x' for n, c in r['other_signals'].items())} |"
         )
     lines += ["", "Stooped lifts that must not be judged (the rule abstains and says why):", ""]
     for name, a in abstained.items():
@@ -552,9 +624,21 @@ def write_results(cases: list[dict], abstained: dict, correct: dict, lookalikes:
             f"- {name} (yaws {yaws}): {a['episodes']} episodes, {a['alarms']} alarms, "
             f"{a['cannot_judge']} `cannot_judge` events"
         )
-    for title, r, seconds in (
-        ("Correct motion (the goal: ≤ 1 false alarm per 10 minutes)", correct, CORRECT_S),
-        ("Look-alikes, not workshop motion (a stress test for the hand signals)", lookalikes, LOOKALIKE_S),
+    every_rule = "All rules run, with each standard's hand signals:"
+    for title, r, seconds, what in (
+        ("Correct motion (the goal: ≤ 1 false alarm per 10 minutes)", correct, CORRECT_S, every_rule),
+        (
+            "Look-alikes, not workshop motion (a stress test for the hand signals)",
+            lookalikes,
+            LOOKALIKE_S,
+            every_rule,
+        ),
+        (
+            "Correct motion carrying 8 kg (the twist rule judges only under load)",
+            loaded,
+            LOADED_S,
+            "The manual-handling rules run (stooped lift, overhead reach, twist under load):",
+        ),
     ):
         lines += [
             "",
@@ -562,9 +646,9 @@ def write_results(cases: list[dict], abstained: dict, correct: dict, lookalikes:
             f"{', '.join(f'{y:.0f}°' for y in r['camera_yaws_deg'])} for {seconds:.0f} s "
             f"({r['minutes']:.1f} min in all), with jitter and random occlusions "
             f"({100 * r['occluded_fraction']:.0f} % of the time a forearm, hand or the legs are hidden and "
-            "misplaced). All rules run, with each standard's hand signals:",
+            f"misplaced). {what}",
             "",
-            "| signal standard | false alarms | per 10 min [95 % CI] | where |",
+            "| configuration | false alarms | per 10 min [95 % CI] | where |",
             "|---|---|---|---|",
         ]
         for standard, f in r["per_standard"].items():

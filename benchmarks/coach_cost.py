@@ -79,6 +79,9 @@ def cost(humanoid: mocap.Humanoid) -> dict:
     configs = {
         "rules_only": CoachConfig(),
         "rules_signals": CoachConfig(signal_set="asme_b30"),
+        # EU 92/58: a held raised arm is also checked for a building circle; GB 5082: sweeps.
+        "rules_signals_eu": CoachConfig(signal_set="eu_92_58"),
+        "rules_signals_gb": CoachConfig(signal_set="gb5082"),
         "all_with_reference": CoachConfig(signal_set="asme_b30", reference=demo),
     }
     geometry_cpu, _ = _cpu_ms(lambda: _timed(rec.frames, lambda f: posture(f.world)))
@@ -147,7 +150,7 @@ def main() -> None:
         "| configuration | p50 ms | p95 ms | p99 ms | wall p95 ms | p50 / geometry |",
         "|---|---|---|---|---|---|",
     ]
-    for name in ("rules_only", "rules_signals", "all_with_reference"):
+    for name in ("rules_only", "rules_signals", "rules_signals_eu", "rules_signals_gb", "all_with_reference"):
         r = results[name]
         c = r["cpu_ms"]
         lines.append(
