@@ -409,6 +409,13 @@ def write(result: dict, elapsed: float) -> None:
         f"(every parameter at {result['certification_level']} of its range). TTM = attempts to mastery "
         "(censored at horizon + 1), median with bootstrap 95 % CI over all learners; ratio = median TTM / fixed ramp's.",
         "",
+        "Learners act through the real crane scene as measured by `adaptive_surface` (real `autopilot:SKILL` "
+        "attempts; a learner's true ability sets the autopilot skill, θ = 6·(skill − 0.5), and the per-skill pass "
+        "probabilities come from the LLTM fitted to those runs). Cohorts learn in lockstep; `generator` (the "
+        "product) draws each learner's practice profile from the cohort's pooled progress, refitted every "
+        f"{REFIT_EVERY} attempts; `generator_consolidate` is held at the default profile. The ratio's interval "
+        "resamples learners (the same learners ran every controller).",
+        "",
         "| hypothesis | controller | TTM median [95% CI] | ratio to ramp [95% CI] | mastered | in band | frustration streaks | final cert P | stretch share at end |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
