@@ -31,12 +31,17 @@ DEFAULT_RULES: tuple[str, ...] = ("reba", "danger_zone", "hand_signal", "step_or
 ABSTAIN_TIMING = Timing(enter=0.5, exit=0.5, min_duration=1.0, min_clear=0.5, cooldown=0.0)
 VIEW_SMOOTH_S = 0.5
 # The hip line the trunk twist is measured against, low-passed: depth jitter turns a single frame's
-# hip line by ~10° (hips 0.2 m apart), which restarted the twist rule's debounce; the pelvis of someone
-# twisting under load stays put while the shoulders turn, so the lag costs the twist nothing. When the
-# whole body turns (turning on the spot: 200–300°/s in the spin clip) the lag would read as a twist, so
-# the low-pass gives way as the pelvis turns faster (jitter alone reads up to ~60°/s).
-HIP_SMOOTH_S = 0.3
-HIP_LAG_DEG = 10.0  # the low-pass may lag a turning pelvis by this much
+# hip line by ~14° (hips 0.17 m apart, 3 cm of jitter on each), which restarted the twist rule's debounce;
+# the pelvis of someone twisting under load stays put while the shoulders turn, so the lag costs the
+# twist nothing. When the whole body turns (turning on the spot: 200–300°/s in the spin clip; landing
+# from a jump) the lag would read as a twist, so the low-pass gives way as the body turns. Whether it
+# turns is read from the shoulder line: the shoulders turn with the pelvis when the body turns, and
+# being twice as far apart they turn less than half as much with the same jitter. (Read from the hips'
+# own rate, the jitter itself, ~70°/s, kept cutting the low-pass short: most of the twist false alarms
+# on loaded correct motion.) A twist's shoulders turn over still hips: the low-pass then only gives
+# way to jitter, it does not move the reference.
+HIP_SMOOTH_S = 0.5  # leaves ~0.34x the hip jitter (AR(1) 0.6 at 30 fps; 0.3 s left 0.43x)
+HIP_LAG_DEG = 10.0  # the low-pass may lag a turning body by this much
 VIEW_NAMES = {
     "front": Text(zh="正面", en="the front"),
     "oblique": Text(zh="斜侧面", en="an angle"),
@@ -103,25 +108,29 @@ class LowPass:
 
 
 class HipLine:
-    """The pelvis's yaw, low-passed while it holds still and followed as it turns (see HIP_SMOOTH_S)."""
+    """The pelvis's yaw, low-passed while the body holds still and followed as it turns (see HIP_SMOOTH_S)."""
 
-    __slots__ = ("_fast", "_past", "_raw", "_slow", "_t")
+    __slots__ = ("_fast", "_hips", "_past", "_shoulders", "_slow", "_t")
 
     def __init__(self) -> None:
-        self._raw: float | None = None  # unwrapped yaw of this frame's hip line, radians
+        self._hips: float | None = None  # unwrapped yaw of this frame's hip line, radians
+        self._shoulders = 0.0  # unwrapped yaw of this frame's shoulder line, radians
         self._fast = LowPass(0.1)
         self._slow = 0.0
         self._t = 0.0
-        self._past: deque[tuple[float, float]] = deque()  # (t, fast yaw) over the last 0.2 s
+        self._past: deque[tuple[float, float]] = deque()  # (t, fast shoulder yaw) over the last 0.2 s
 
-    def update(self, t: float, right_hip: Sequence[float], left_hip: Sequence[float]) -> Vec:
+    def update(self, t: float, world: Sequence[Sequence[float]]) -> Vec:
         """The left-to-right hip line (horizontal unit vector) to measure this frame's twist against."""
-        yaw = math.atan2(right_hip[2] - left_hip[2], right_hip[0] - left_hip[0])
-        if self._raw is None:
-            self._raw = self._slow = yaw
+        hips = _yaw(world[L.RIGHT_HIP], world[L.LEFT_HIP])
+        shoulders = _yaw(world[L.RIGHT_SHOULDER], world[L.LEFT_SHOULDER])
+        if self._hips is None:
+            self._hips = self._slow = hips
+            self._shoulders = shoulders
             self._t = t
-        self._raw += (yaw - self._raw + math.pi) % (2 * math.pi) - math.pi
-        fast = self._fast.update(t, self._raw)
+        self._hips += _wrap(hips - self._hips)
+        self._shoulders += _wrap(shoulders - self._shoulders)
+        fast = self._fast.update(t, self._shoulders)
         self._past.append((t, fast))
         while t - self._past[0][0] > 0.2:
             self._past.popleft()
@@ -129,9 +138,18 @@ class HipLine:
         rate = (fast - old) / (t - t0) if t > t0 else 0.0  # rad/s
         # The low-pass lags a steady turn by rate x tau: keep that under HIP_LAG_DEG.
         tau = min(HIP_SMOOTH_S, math.radians(HIP_LAG_DEG) / abs(rate)) if rate else HIP_SMOOTH_S
-        self._slow += (1.0 - math.exp(-max(t - self._t, 0.0) / tau)) * (self._raw - self._slow)
+        self._slow += (1.0 - math.exp(-max(t - self._t, 0.0) / tau)) * (self._hips - self._slow)
         self._t = t
         return (math.cos(self._slow), 0.0, math.sin(self._slow))
+
+
+def _yaw(right: Sequence[float], left: Sequence[float]) -> float:
+    """Yaw of a left-to-right body line about the vertical, radians."""
+    return math.atan2(right[2] - left[2], right[0] - left[0])
+
+
+def _wrap(angle: float) -> float:
+    return (angle + math.pi) % (2 * math.pi) - math.pi
 
 
 def expand_names(names: Sequence[str]) -> frozenset[str]:
@@ -199,9 +217,7 @@ class Coach:
             self.events += started
             return FrameResult(frame.t, None, None, started, ended)
         world = frame.world
-        p = posture(
-            world, self._hips.update(frame.t, world[L.RIGHT_HIP].tolist(), world[L.LEFT_HIP].tolist())
-        )
+        p = posture(world, self._hips.update(frame.t, world.tolist()))
         scores = reba_worksheet.score(p, ctx.reba)
         features = Features(
             t=frame.t,

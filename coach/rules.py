@@ -93,9 +93,15 @@ def _overhead_reach(f: Features, ctx: FrameContext, p: dict[str, float]) -> Meas
 
 def _twist_under_load(f: Features, ctx: FrameContext, p: dict[str, float]) -> Measurement:
     # Crawling or lying, the shoulder and hip lines no longer turn about an upright trunk (and nobody
-    # carries the load then): the rule applies to a standing or bent trunk only.
+    # carries the load then): the rule applies to a standing or bent trunk only. Sitting up from the
+    # floor passes through an upright trunk too, with the hips no higher than the feet: REBA scores the
+    # trunk over weight-bearing legs and NIOSH takes the asymmetry angle about the feet, of a lift made
+    # standing (not seated; ergonomics.md §2.1, §2.3), so the hips must stand clear above the ankles.
     upright = abs(f.posture.trunk_flexion_deg) <= p["max_trunk_flexion_deg"]
-    loaded = upright and ctx.reba.load_kg >= p["min_load_kg"]
+    w = f.world
+    hips_above_ankles = (w[L.LEFT_ANKLE, 1] + w[L.RIGHT_ANKLE, 1] - w[L.LEFT_HIP, 1] - w[L.RIGHT_HIP, 1]) / 2
+    on_feet = hips_above_ankles >= p["min_hip_height_m"]  # world y points down
+    loaded = upright and on_feet and ctx.reba.load_kg >= p["min_load_kg"]
     return Measurement(abs(f.posture.trunk_twist_deg) if loaded else 0.0, "back")
 
 
@@ -196,7 +202,8 @@ RULES: dict[str, Rule] = {
                 "Turn your feet, not your waist.",
             ),
             measure=_twist_under_load,
-            params=(("min_load_kg", 1.0), ("max_trunk_flexion_deg", 60.0)),
+            # Hips 0.25 m above the ankles: squatting or kneeling still counts, sitting on the floor not.
+            params=(("min_load_kg", 1.0), ("max_trunk_flexion_deg", 60.0), ("min_hip_height_m", 0.25)),
         ),
         Rule(
             rule_id="ergo.reba_high",

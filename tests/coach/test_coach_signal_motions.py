@@ -7,8 +7,11 @@ import numpy as np
 from coach import signals
 from coach.context import FrameContext
 from coach.engine import Coach, CoachConfig, HipLine
-from coach.reba import RebaInputs
+from coach.geometry import posture
+from coach.reba import RebaInputs, score
+from coach.rules import RULES, Features
 from vision import mocap
+from vision.landmarks import Landmark as L
 
 
 def keep(pose, weight):
@@ -103,21 +106,73 @@ def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
     assert 1.35 < sweeps[0].detected_at < 1.35 + 0.6
 
 
+def torso(hip_yaw_deg, shoulder_yaw_deg, hip_depth=(0.0, 0.0)):
+    """World landmarks with only the hips and shoulders set (hips 0.2 m, shoulders 0.36 m apart)."""
+    w = [[0.0, 0.0, 0.0] for _ in range(33)]
+    for (left, right), half, yaw, height in (
+        ((L.LEFT_HIP, L.RIGHT_HIP), 0.1, hip_yaw_deg, 0.0),
+        ((L.LEFT_SHOULDER, L.RIGHT_SHOULDER), 0.18, shoulder_yaw_deg, -0.5),
+    ):
+        c, s = half * math.cos(math.radians(yaw)), half * math.sin(math.radians(yaw))
+        w[right] = [c, height, s]
+        w[left] = [-c, height, -s]
+    w[L.LEFT_HIP][2] += hip_depth[0]
+    w[L.RIGHT_HIP][2] += hip_depth[1]
+    return w
+
+
+def line_yaw(line):
+    return math.degrees(math.atan2(line[2], line[0]))
+
+
 def test_hip_line_is_low_passed_while_still_and_follows_a_turn():
     rng = np.random.default_rng(0)
     still, noisy = HipLine(), []
     for k in range(90):
         jitter = rng.normal(0.0, 0.03, 2)  # depth jitter on each hip
-        line = still.update(k / 30, (0.1, 0.0, jitter[0]), (-0.1, 0.0, jitter[1]))
-        noisy.append(math.degrees(math.atan2(line[2], line[0])))
+        noisy.append(line_yaw(still.update(k / 30, torso(0.0, 0.0, jitter))))
     raw = np.degrees(np.arctan2(rng.normal(0.0, 0.03, 90) - rng.normal(0.0, 0.03, 90), 0.2))
     assert np.std(noisy[30:]) < 0.5 * np.std(raw)
     turning = HipLine()
-    for k in range(60):  # turning on the spot at 200°/s
-        yaw = math.radians(200.0 * k / 30)
-        line = turning.update(k / 30, (0.1 * math.cos(yaw), 0.0, 0.1 * math.sin(yaw)), (0.0, 0.0, 0.0))
-    lag = math.degrees(yaw) - math.degrees(math.atan2(line[2], line[0])) % 360 - 360
+    for k in range(60):  # turning on the spot at 200°/s: shoulders and hips together
+        yaw = 200.0 * k / 30
+        line = turning.update(k / 30, torso(yaw, yaw))
+    lag = yaw - line_yaw(line) % 360 - 360
     assert abs(lag) < 15.0
+
+
+def test_hip_line_is_not_cut_short_by_hips_wobbling_under_still_shoulders():
+    # Depth jitter makes the hip line wobble fast (~70°/s) while the shoulders hold still. Read from the
+    # hips' own rate, that wobble passed for a turning body and the low-pass gave way to it: the twist
+    # then swung by the wobble (twist false alarms on loaded walking). The body turns only if the
+    # shoulders turn too.
+    line, seen = HipLine(), []
+    for k in range(90):
+        # ±15° at 2 Hz: depth jitter turns a single frame's hip line by ~14° (σ).
+        wobble = 15.0 * math.sin(2 * math.pi * 2.0 * k / 30)
+        seen.append(line_yaw(line.update(k / 30, torso(wobble, 0.0))))
+    assert max(abs(y) for y in seen[30:]) < 4.0  # the hips' own rate let through ~8°
+
+
+def test_twist_is_not_judged_sitting_on_the_floor(humanoid):
+    # Sitting up from the floor (the getup clips) passes through an upright trunk with the hips no
+    # higher than the feet: no lift is made there (REBA legs, NIOSH asymmetry about the feet).
+    twisted = mocap.Episode("twist", 0.0, 2.0, mocap.twist(40))
+    rec = mocap.render(mocap.standing(1.0), 1.0, episodes=[twisted], humanoid=humanoid)
+    frame = rec.frames[-1]
+    loaded = FrameContext(reba=RebaInputs(load_kg=8))
+    rule = RULES["ergo.trunk_twist_under_load"]
+
+    def twist(world):
+        p = posture(world)
+        f = Features(frame.t, frame.image, world, p, score(p, loaded.reba), frame.image[:, 3].tolist())
+        return rule.measure(f, loaded, dict(rule.params)).value
+
+    assert twist(frame.world) > 30.0  # standing: a 40° twist
+    seated = frame.world.copy()
+    for ankle in (L.LEFT_ANKLE, L.RIGHT_ANKLE):
+        seated[ankle, 1] = seated[L.LEFT_HIP, 1]  # legs out on the floor, at hip height
+    assert twist(seated) == 0.0
 
 
 def test_twist_is_not_judged_on_all_fours(humanoid):
