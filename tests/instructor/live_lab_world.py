@@ -132,7 +132,9 @@ class LiveLab:
         self.requests.stop()
         self.relay.stop()
         self.audit.close()
-        self.ctx.term()
+        # destroy, not term: a test that failed with its window still open left that window's sockets
+        # on this context, and term would wait for them for ever.
+        self.ctx.destroy(linger=0)
 
 
 def wang(store: sessionmaker[Session]) -> Actor:
