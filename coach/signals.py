@@ -237,10 +237,11 @@ def _swept_areas(path: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per start index: the area the horizontal path from there on sweeps about its own centroid (shoelace
     sum, after a 7-frame average), times the share of it swept in the dominant sense of rotation."""
     flat = uniform_filter1d(path[:, [0, 2]], 7, axis=0, mode="nearest")
-    inside = np.arange(len(flat))[None, :] >= starts[:, None]  # (windows, frames)
-    centre = (inside[..., None] * flat).sum(axis=1) / inside.sum(axis=1, keepdims=True)
-    q = flat[None] - centre[:, None, :]
-    cross = (q[:, :-1, 0] * q[:, 1:, 1] - q[:, 1:, 0] * q[:, :-1, 1]) * inside[:, :-1]
+    x, y, (dx, dy) = flat[:, 0], flat[:, 1], np.diff(flat, axis=0).T
+    centre = np.cumsum(flat[::-1], axis=0)[::-1][starts] / (len(flat) - starts)[:, None]
+    # About a centre (cx, cy) each step sweeps x_k y_k+1 - x_k+1 y_k - cx dy_k + cy dx_k.
+    cross = (x[:-1] * y[1:] - x[1:] * y[:-1]) - centre[:, :1] * dy + centre[:, 1:] * dx
+    cross[np.arange(len(dx)) < starts[:, None]] = 0.0  # steps before the stretch starts
     swept, total = np.abs(cross.sum(axis=1)), np.abs(cross).sum(axis=1)
     return np.where(total > 0, swept / 2 * swept / np.maximum(total, 1e-12), 0.0)
 
@@ -264,7 +265,7 @@ def circle_area(path: np.ndarray) -> float:
     """
     if len(path) < CIRCLE_MIN_FRAMES:
         return 0.0
-    lengths = np.arange(CIRCLE_MIN_FRAMES, len(path) + 1)
+    lengths = np.arange(len(path), CIRCLE_MIN_FRAMES - 1, -2)  # every other frame: neighbours agree
     areas = _swept_areas(path, len(path) - lengths)
     return float(np.max(areas / np.minimum(1.0, lengths / CIRCLE_FULL_FRAMES)))
 
@@ -599,9 +600,8 @@ class SignalRecogniser:
                 path = np.array([h[1:4] for h in history if h[0] >= since])
                 # Held, not circling: over a short window a slow circle moves the wrist no more than
                 # jitter does, but it turns one way all along (EU "stop" vs "raise": the same raised arm).
-                run = np.array(self._posture_run(history, posture, steady=True))
                 circles = posture in self._circled  # only where a circle shares the posture
-                turning = _ramp(circle_area(run), *TURNING_AREA_M2) if circles and len(run) else 0.0
+                turning = _ramp(self._circle_area(side, posture), *TURNING_AREA_M2) if circles else 0.0
                 strength = motion_strength("static", path) * (1.0 - turning) if len(path) >= 5 else 0.0
             elif signal.motion == "sweep_down":
                 # Down to shoulder level, where it stops (GB 吊钩水平移动): an arm dropped to rest after
@@ -609,12 +609,21 @@ class SignalRecogniser:
                 path = np.array(self._swept_from(history, posture))
                 level = "side_level" in history[-1][4]
                 strength = motion_strength(signal.motion, path) if level and len(path) >= 5 else 0.0
+            elif signal.motion == "circle":
+                strength = _ramp(self._circle_area(side, posture), *CIRCLE_AREA_M2)
             else:
-                circle = signal.motion == "circle"
-                gap = CIRCLE_GAP_FRAMES if circle else MAX_GAP_FRAMES
-                path = np.array(self._posture_run(history, posture, gap, steady=circle))
+                path = np.array(self._posture_run(history, posture))
                 strength = motion_strength(signal.motion, path) if len(path) >= 5 else 0.0
             self._cache[key] = strength
+        return self._cache[key]
+
+    def _circle_area(self, side: str, posture: str) -> float:
+        """`circle_area` of the wrist's run in `posture`, from the low-passed shoulder (once per frame:
+        a circle and the held signal that yields to it read the same)."""
+        key = (side, "circle_area", posture, 0.0)
+        if key not in self._cache:
+            run = np.array(self._posture_run(self._history[side], posture, CIRCLE_GAP_FRAMES, steady=True))
+            self._cache[key] = circle_area(run)
         return self._cache[key]
 
     @staticmethod
