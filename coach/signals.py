@@ -50,8 +50,8 @@ STILL_S = 0.3  # a static signal: the wrist held still this long
 # Then recognition must persist this long: a few frames against jitter; emergency stop the shortest.
 DEBOUNCE_S = {"emergency_stop": 0.05}
 DEFAULT_DEBOUNCE_S = 0.15
-# A circle's evidence is already an integral over the path (`circle_area`), and its threshold lies above
-# the largest a held arm reads: it needs no debounce (frames wait time; consecutive frames agree).
+# A circle's evidence is already an integral over the path (`circle_area`: consecutive frames read nearly
+# the same path), and its threshold lies above the largest a held arm reads: a debounce would only wait.
 MOTION_DEBOUNCE_S = {"circle": 0.0}
 MALFORMED_DEBOUNCE_S = 0.07
 REFRACTORY_S = 0.5  # after a signal ends, no other starts while the arms move out of it
