@@ -12,8 +12,9 @@ evidence (x a cap where the standard relies on fingers or palm the pose model ca
   signal needs the movement to have *started* in the posture: the wrist has travelled far enough along
   the signal's axis, and mostly along it, while the arm held the posture; the first half swing is
   enough, a full back-and-forth is not waited for. A circle is the area the wrist sweeps about its
-  centre in one sense of rotation (`circling`); a held signal that shares its posture with a circle
-  yields to the first signs of one, and the circle replaces it once recognised. A sweep (GB 5082)
+  centre in one sense of rotation, measured from the low-passed shoulder and over every recent stretch
+  of the path (`circle_area`); a held signal that shares its posture with a circle yields to the
+  first signs of one, and the circle replaces it once recognised. A sweep (GB 5082)
   goes out of its starting posture: sideways and level from the chest, or down to shoulder level.
 * Two-arm signals are mirror images: both wrists at one height.
 * A short debounce (`DEBOUNCE_S`) then emits it; emergency stop has the shortest (§4.5).
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -48,9 +50,9 @@ STILL_S = 0.3  # a static signal: the wrist held still this long
 # Then recognition must persist this long: a few frames against jitter; emergency stop the shortest.
 DEBOUNCE_S = {"emergency_stop": 0.05}
 DEFAULT_DEBOUNCE_S = 0.15
-# A circle's evidence is already an integral over the path (`circling`): jitter cannot flicker it over
-# the threshold frame by frame, so it needs only the malformed signals' few frames.
-MOTION_DEBOUNCE_S = {"circle": 0.07}
+# A circle's evidence is already an integral over the path (`circle_area`: consecutive frames read nearly
+# the same path), and its threshold lies above the largest a held arm reads: a debounce would only wait.
+MOTION_DEBOUNCE_S = {"circle": 0.0}
 MALFORMED_DEBOUNCE_S = 0.07
 REFRACTORY_S = 0.5  # after a signal ends, no other starts while the arms move out of it
 # A signaller stands upright and in place (the GB 5082 figures, the ASME B30.5 chart): arms that pass
@@ -87,6 +89,8 @@ class ArmState:
     camera_x: float  # shoulder→wrist along the image's x axis (operator's right)
     camera_z: float  # shoulder→wrist along the viewing direction (away from the operator)
     visible: bool
+    # (lateral, up, forward) of the wrist from the low-passed shoulder; None while the shoulder moves
+    steady: Vec | None = None
 
     @property
     def elevation_deg(self) -> float:
@@ -97,8 +101,11 @@ class ArmState:
         return self.elbow_flexion < EXTENDED_MAX_FLEXION_DEG
 
 
-def arm_states(f: Features, shoulder_line: Vec | None = None) -> dict[str, ArmState]:
-    """Both arms in the body frame of `shoulder_line` (left to right; default: this frame's shoulders)."""
+def arm_states(
+    f: Features, shoulder_line: Vec | None = None, shoulders: dict[str, Vec | None] | None = None
+) -> dict[str, ArmState]:
+    """Both arms in the body frame of `shoulder_line` (left to right; default: this frame's shoulders),
+    `steady` measured from `shoulders` (per side, e.g. low-passed; default: this frame's)."""
     w = f.world.tolist()
     vis = f.visibility
     # The shoulder line is twice as long as the hip line, so its direction is less noisy.
@@ -106,21 +113,30 @@ def arm_states(f: Features, shoulder_line: Vec | None = None) -> dict[str, ArmSt
     out = {}
     for side, (s, e, wr) in ARMS.items():
         lateral_axis = body.right if side == "right" else scale(body.right, -1.0)
+
+        def local(v: Vec, lateral_axis: Vec = lateral_axis) -> Vec:
+            return (dot(v, lateral_axis), dot(v, body.up), dot(v, body.forward))
+
         v = sub(w[wr], w[s])
-        local = (dot(v, lateral_axis), dot(v, body.up), dot(v, body.forward))
+        arm = local(v)
         forearm = sub(w[wr], w[e])
         out[side] = ArmState(
-            lateral=local[0],
-            up=local[1],
-            forward=local[2],
-            direction=unit(local),
+            lateral=arm[0],
+            up=arm[1],
+            forward=arm[2],
+            direction=unit(arm),
             elbow_flexion=joint_flexion_deg(w[s], w[e], w[wr]),
             forearm_up=dot(forearm, body.up) / (norm(forearm) or 1.0),
             camera_x=v[0],
             camera_z=v[2],
             visible=min(vis[s], vis[e], vis[wr]) >= VISIBLE,
+            steady=arm if shoulders is None else _from(shoulders[side], w[wr], local),
         )
     return out
+
+
+def _from(origin: Vec | None, wrist: Vec, local: Callable[[Vec], Vec]) -> Vec | None:
+    return None if origin is None else local(sub(wrist, origin))
 
 
 # Posture predicates: arm -> matches (bool). `near_level` finds the malformed "arm not level".
@@ -187,14 +203,24 @@ STILL_SPREAD_M = (0.2, 0.4)  # held still below the first, not at all above the 
 # ~0.2 m of travel over 1.5 s, ~0.1 m over 0.25 s (jitter, after the body frame's low-pass).
 SWING_STARTED_M = (0.15, 0.2)
 SWINGING_FRAMES, SWINGING_M = 8, 0.08  # still swinging: this much travel along the axis in the last frames
+# A circle is read from the wrist relative to its shoulder low-passed over this long: the shoulder's own
+# jitter would add as much again as the wrist's (a signaller's shoulder moves slowly, the hand fast).
+ORIGIN_SMOOTH_S = 0.5
+# The shoulder moves when its low-pass over ORIGIN_FOLLOW_S is ORIGIN_LAG_M from that origin: a held
+# arm's shoulder stays within 0.045 m (harness jitter, 240 held-arm episodes), a spin on the spot drags
+# it ~0.17 m (median).
+ORIGIN_FOLLOW_S, ORIGIN_LAG_M = 0.15, 0.06
 # A circle: the horizontal wrist path (7-frame average) sweeps this much area about its centroid in one
-# sense of rotation (m², see `circling`); confidence 0.6 needs ~0.0053. A held arm's jitter (3 cm in
-# depth) stays under 0.005 m² over the 1.5 s motion window (max 0.0047 over 90 held-arm episodes of the
-# accuracy harness); a hand circling ~10 cm about the arm's axis at 1 turn/s passes it after about half
-# a turn, a 5 cm circle after about one turn.
-CIRCLE_AREA_M2 = (0.004, 0.006)
+# sense of rotation (m², see `circling`), over the best of its recent stretches (`circle_area`);
+# confidence 0.6 needs ~0.0039. A held arm's jitter (3 cm in depth) reads at most 0.0037 (240 held-arm
+# episodes in the circle postures, harness noise; 99 % of frames under 0.0024); a noise-free hand
+# circling at 1 turn/s passes 0.0039 after ~0.5 turn (10 cm), ~0.6 turn (7 cm), ~0.8 turn (5 cm). Half
+# the threshold would save ~0.15 s and read ~2 false circles a minute on held arms.
+CIRCLE_AREA_M2 = (0.0032, 0.0042)
+CIRCLE_FULL_FRAMES = 15  # 0.5 s at 30 fps: held-arm jitter sweeps less over a shorter stretch, in proportion
+CIRCLE_MIN_FRAMES = 9
 # A static signal is not held while a circle is building: it yields from the first signs of one (a held
-# arm reads under 0.0027 m² in its first 0.5 s, 99 % under 0.0027 m² after).
+# arm reads under 0.0024 m² 99 % of the time; a stop is still recognised under 0.0023).
 TURNING_AREA_M2 = (0.0015, 0.004)
 # A sideways sweep may gain this much forward (a kicker's guard: ~0.25 m), and change height this much
 # (the hand rises from the chest to about shoulder height; jitter after the 5-frame average adds ~3 cm).
@@ -207,21 +233,41 @@ def _ramp(x: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (x - low) / (high - low)))
 
 
+def _swept_areas(path: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per start index: the area the horizontal path from there on sweeps about its own centroid (shoelace
+    sum, after a 7-frame average), times the share of it swept in the dominant sense of rotation."""
+    flat = uniform_filter1d(path[:, [0, 2]], 7, axis=0, mode="nearest")
+    x, y, (dx, dy) = flat[:, 0], flat[:, 1], np.diff(flat, axis=0).T
+    centre = np.cumsum(flat[::-1], axis=0)[::-1][starts] / (len(flat) - starts)[:, None]
+    # About a centre (cx, cy) each step sweeps x_k y_k+1 - x_k+1 y_k - cx dy_k + cy dx_k.
+    cross = (x[:-1] * y[1:] - x[1:] * y[:-1]) - centre[:, :1] * dy + centre[:, 1:] * dx
+    cross[np.arange(len(dx)) < starts[:, None]] = 0.0  # steps before the stretch starts
+    swept, total = np.abs(cross.sum(axis=1)), np.abs(cross).sum(axis=1)
+    return np.where(total > 0, swept / 2 * swept / np.maximum(total, 1e-12), 0.0)
+
+
 def circling(path: np.ndarray) -> float:
     """How much the wrist path (n, 3: lateral, up, forward) turns about its centre, m².
 
-    The area the horizontal path sweeps about its centroid (shoelace sum, after a 7-frame average),
-    times the share of it swept in the dominant sense of rotation: a circle sweeps it one way from the
-    first quarter turn on, so it is seen before a turn completes; jitter and a back-and-forth swing sweep
-    both ways and add up to little. No radius is assumed: a small circle only takes longer to show.
+    A circle sweeps area one way from the first quarter turn on, so it is seen before a turn completes;
+    jitter and a back-and-forth swing sweep both ways and add up to little. No radius is assumed: a
+    small circle only takes longer to show.
     """
-    if len(path) < 7:
+    return float(_swept_areas(path, np.zeros(1, dtype=int))[0]) if len(path) >= 7 else 0.0
+
+
+def circle_area(path: np.ndarray) -> float:
+    """`circling` over every recent stretch of the path, as the area it would match over a full one, m².
+
+    Jitter sweeps less area over a short stretch, in proportion to its length up to CIRCLE_FULL_FRAMES:
+    a circle that starts while the arm is still settling into the posture counts from its first turn,
+    not diluted by the frames before it.
+    """
+    if len(path) < CIRCLE_MIN_FRAMES:
         return 0.0
-    flat = uniform_filter1d(path[:, [0, 2]], 7, axis=0, mode="nearest")
-    q = flat - flat.mean(axis=0)
-    cross = q[:-1, 0] * q[1:, 1] - q[1:, 0] * q[:-1, 1]
-    swept, total = abs(float(cross.sum())), float(np.abs(cross).sum())
-    return swept / 2 * (swept / total) if total > 0 else 0.0
+    lengths = np.arange(len(path), CIRCLE_MIN_FRAMES - 1, -2)  # every other frame: neighbours agree
+    areas = _swept_areas(path, len(path) - lengths)
+    return float(np.max(areas / np.minimum(1.0, lengths / CIRCLE_FULL_FRAMES)))
 
 
 def motion_strength(kind: str, path: np.ndarray) -> float:
@@ -231,7 +277,7 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
     not look like a movement.
     """
     if kind == "circle":
-        return _ramp(circling(path), *CIRCLE_AREA_M2)
+        return _ramp(circle_area(path), *CIRCLE_AREA_M2)
     path = uniform_filter1d(path, 5, axis=0, mode="nearest")
     if kind == "static":
         return 1.0 - _ramp(float(np.max(np.ptp(path, axis=0))), *STILL_SPREAD_M)
@@ -380,15 +426,15 @@ class SignalRecogniser:
         self.signal_set = signal_set
         self.signals = SIGNAL_SETS[signal_set]
         self._circled = {s.posture for s in self.signals if s.motion == "circle"}
-        # Per arm over the motion window: (t, lateral, up, forward, postures matched).
-        self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str]]]] = {
+        # Per arm over the motion window: (t, lateral, up, forward, postures matched, `ArmState.steady`).
+        self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str], Vec | None]]] = {
             side: deque() for side in ARMS
         }
         self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=_debounce(s))) for s in self.signals}
         self._open: dict[str, CoachEvent] = {}
         self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
-        self._line: np.ndarray | None = None  # low-passed shoulder line
-        self._line_t = 0.0
+        # Low-passed (time, value): the shoulder line, each shoulder.
+        self._smooth: dict[str, tuple[float, np.ndarray]] = {}
         malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
         self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
         self._malformed_open: dict[str, CoachEvent] = {}
@@ -400,13 +446,13 @@ class SignalRecogniser:
         self._fractions: dict[tuple[str, float], dict[str, float]] = {}
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
-        arms = arm_states(f, self._shoulder_line(f))
+        arms = arm_states(f, self._shoulder_line(f), self._steady_shoulders(f))
         for side, arm in arms.items():
             history = self._history[side]
             matched = {name for name, pred in POSTURES.items() if pred(arm)} if arm.visible else set()
             if arm.visible and _near_level(arm):
                 matched.add("near_level")
-            history.append((f.t, arm.lateral, arm.up, arm.forward, frozenset(matched)))
+            history.append((f.t, arm.lateral, arm.up, arm.forward, frozenset(matched), arm.steady))
             while history and history[0][0] < f.t - MOTION_WINDOW_S:
                 history.popleft()
         self._cache.clear()
@@ -484,14 +530,27 @@ class SignalRecogniser:
         trunk turns slowly; the arm moves fast.
         """
         w = f.world
-        raw = w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER]
-        if self._line is None or f.t <= self._line_t:
-            self._line = raw
-        else:
-            alpha = 1.0 - math.exp(-(f.t - self._line_t) / BODY_SMOOTH_S)
-            self._line = self._line + alpha * (raw - self._line)
-        self._line_t = f.t
-        return tuple(self._line.tolist())
+        return self._low_pass("line", w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER], f.t, BODY_SMOOTH_S)
+
+    def _steady_shoulders(self, f: Features) -> dict[str, Vec | None]:
+        """Each shoulder low-passed over ORIGIN_SMOOTH_S: the origin a circling wrist is measured from.
+
+        None while the shoulder moves (its low-pass over ORIGIN_FOLLOW_S more than ORIGIN_LAG_M away): a
+        turning or swaying trunk drags the shoulders round, and a lagging origin would trace a circle.
+        """
+        out: dict[str, Vec | None] = {}
+        for side, (s, _, _) in ARMS.items():
+            steady = self._low_pass(side, f.world[s], f.t, ORIGIN_SMOOTH_S)
+            follow = self._low_pass(side + " follow", f.world[s], f.t, ORIGIN_FOLLOW_S)
+            out[side] = steady if norm(sub(follow, steady)) < ORIGIN_LAG_M else None
+        return out
+
+    def _low_pass(self, key: str, raw: np.ndarray, t: float, tau: float) -> Vec:
+        """Exponential low-pass of `raw` (restarts when time does not advance, e.g. a new stream)."""
+        last_t, last = self._smooth.get(key, (t, raw))
+        value = raw if t <= last_t else last + (1.0 - math.exp(-(t - last_t) / tau)) * (raw - last)
+        self._smooth[key] = (t, value)
+        return tuple(value.tolist())
 
     def _feet_still(self, f: Features) -> bool:
         """Whether the ankles stayed put relative to the hips over STANCE_WINDOW_S (hidden legs: yes)."""
@@ -541,9 +600,8 @@ class SignalRecogniser:
                 path = np.array([h[1:4] for h in history if h[0] >= since])
                 # Held, not circling: over a short window a slow circle moves the wrist no more than
                 # jitter does, but it turns one way all along (EU "stop" vs "raise": the same raised arm).
-                run = np.array(self._posture_run(history, posture))
                 circles = posture in self._circled  # only where a circle shares the posture
-                turning = _ramp(circling(run), *TURNING_AREA_M2) if circles and len(run) else 0.0
+                turning = _ramp(self._circle_area(side, posture), *TURNING_AREA_M2) if circles else 0.0
                 strength = motion_strength("static", path) * (1.0 - turning) if len(path) >= 5 else 0.0
             elif signal.motion == "sweep_down":
                 # Down to shoulder level, where it stops (GB 吊钩水平移动): an arm dropped to rest after
@@ -551,11 +609,21 @@ class SignalRecogniser:
                 path = np.array(self._swept_from(history, posture))
                 level = "side_level" in history[-1][4]
                 strength = motion_strength(signal.motion, path) if level and len(path) >= 5 else 0.0
+            elif signal.motion == "circle":
+                strength = _ramp(self._circle_area(side, posture), *CIRCLE_AREA_M2)
             else:
-                gap = CIRCLE_GAP_FRAMES if signal.motion == "circle" else MAX_GAP_FRAMES
-                path = np.array(self._posture_run(history, posture, gap))
+                path = np.array(self._posture_run(history, posture))
                 strength = motion_strength(signal.motion, path) if len(path) >= 5 else 0.0
             self._cache[key] = strength
+        return self._cache[key]
+
+    def _circle_area(self, side: str, posture: str) -> float:
+        """`circle_area` of the wrist's run in `posture`, from the low-passed shoulder (once per frame:
+        a circle and the held signal that yields to it read the same)."""
+        key = (side, "circle_area", posture, 0.0)
+        if key not in self._cache:
+            run = np.array(self._posture_run(self._history[side], posture, CIRCLE_GAP_FRAMES, steady=True))
+            self._cache[key] = circle_area(run)
         return self._cache[key]
 
     @staticmethod
@@ -579,17 +647,18 @@ class SignalRecogniser:
 
     @staticmethod
     def _posture_run(
-        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES
+        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES, steady: bool = False
     ) -> list[tuple[float, float, float]]:
-        """The wrist path over the latest unbroken run of frames in `posture` (oldest first).
+        """The wrist path over the latest unbroken run of frames in `posture` (oldest first), from the
+        shoulder (`steady`: from the low-passed shoulder, for a circle).
 
         A movement counts only if it was made in the posture: frames in it scattered over the window
         (an arm passing through the pose again and again in a dance) do not add up to a swing.
         """
         run, missed = [], 0
         for entry in reversed(history):
-            if posture in entry[4]:
-                run.append(entry[1:4])
+            if posture in entry[4] and not (steady and entry[5] is None):
+                run.append(entry[5] if steady else entry[1:4])
                 missed = 0
             else:
                 missed += 1

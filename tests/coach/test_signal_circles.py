@@ -1,0 +1,111 @@
+"""Circles (ASME hoist and lower, EU raise and lower): read soon, and never from jitter or a turning body."""
+
+import math
+
+import numpy as np
+
+from coach import signals
+from coach.context import FrameContext
+from coach.engine import Coach, CoachConfig
+from coach.geometry import posture
+from coach.reba import RebaInputs, score
+from coach.rules import Features
+from vision import mocap
+
+
+def keep(pose, weight):
+    return pose
+
+
+def jitter(frames, seed, sigma=(0.015, 0.015, 0.03), rho=0.6):
+    """A held wrist's jitter like the harness's pose model: AR(1), 1.5 cm, 3 cm in depth (forward)."""
+    rng, state, out = np.random.default_rng(seed), np.zeros(3), []
+    for _ in range(frames):
+        state = rho * state + rng.normal(size=3) * np.array(sigma) * math.sqrt(1 - rho * rho)
+        out.append(state)
+    return np.array(out)
+
+
+def circle(turns, radius, per_turn=30):
+    """A wrist path (lateral, up, forward) circling horizontally from phase 0."""
+    phase = np.linspace(0.0, 2 * math.pi * turns, round(per_turn * turns))
+    return np.stack([radius * np.cos(phase), 0 * phase, radius * np.sin(phase)], axis=1)
+
+
+def test_a_held_wrists_jitter_never_reads_as_a_circle_over_any_stretch():
+    areas = [signals.circle_area(jitter(45, seed)) for seed in range(200)]
+    assert max(areas) < signals.CIRCLE_AREA_M2[0]
+
+
+def test_a_small_circle_shows_within_a_turn_a_large_one_within_half():
+    assert signals.motion_strength("circle", circle(1.0, 0.05)) == 1.0
+    assert signals.motion_strength("circle", circle(0.5, 0.05)) == 0.0
+    assert signals.motion_strength("circle", circle(0.5, 0.1)) == 1.0
+
+
+def test_a_circle_after_a_held_stretch_is_seen_within_a_turn():
+    for seed in range(10):
+        held = jitter(30, seed)
+        path = np.concatenate([held, circle(1.0, 0.05) + held[-1]])
+        assert signals.circle_area(path) >= signals.circling(path), seed  # the full stretch is one of them
+        assert signals.motion_strength("circle", path) == 1.0, seed
+
+
+def features(world):
+    p = posture(world)
+    image = np.zeros((len(world), 4))
+    image[:, 3] = 1.0
+    return Features(0.0, image, world, p, score(p, RebaInputs()), image[:, 3].tolist())
+
+
+def test_the_steady_wrist_is_measured_from_the_given_shoulders(humanoid):
+    rec = mocap.render(mocap.standing(), 0.1, humanoid=humanoid)
+    f = features(rec.frames[0].world)
+    raw = signals.arm_states(f)
+    assert all(a.steady == (a.lateral, a.up, a.forward) for a in raw.values())
+    shoulders = {side: tuple(f.world[s].tolist()) for side, (s, _, _) in signals.ARMS.items()}
+    assert signals.arm_states(f, shoulders=shoulders) == raw
+    # The right shoulder's origin a tenth of the way down the arm: the wrist is 0.9 arm from it.
+    s, _, w = signals.ARMS["right"]
+    shoulders["right"] = tuple((f.world[s] + 0.1 * (f.world[w] - f.world[s])).tolist())
+    steady = signals.arm_states(f, shoulders=shoulders)
+    assert np.allclose(steady["right"].steady, 0.9 * np.array(raw["right"].steady))
+    assert steady["left"] == raw["left"]
+    assert signals.arm_states(f, shoulders={**shoulders, "left": None})["left"].steady is None
+
+
+def spin_events(monkeypatch=None):
+    """The harness's take of the spin clip from the front (its jitter seed and occlusions), 20 s."""
+    seed = 1030
+    occlusions = mocap.random_occlusions(90.0, np.random.default_rng(seed))
+    with mocap.Humanoid() as humanoid:
+        clean = mocap.render(mocap.Clip.load("spin"), 20.0, humanoid=humanoid)
+    rec = mocap.with_noise(clean, mocap.Noise(occlusions=occlusions, occluded_sigma_m=0.05), seed)
+    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="asme_b30"))
+    for frame in rec.frames:
+        coach.process(frame, FrameContext())
+    return [e.detail["signal"] for e in coach.events if e.kind == "signal"]
+
+
+def test_a_trainee_spinning_on_the_spot_is_not_circling(monkeypatch):
+    # The spinning trunk drags the shoulders round: measured from a lagging origin, the hanging hands
+    # would trace circles (ASME lower, three times in these 20 s).
+    assert spin_events() == []
+    monkeypatch.setattr(signals, "ORIGIN_LAG_M", math.inf)
+    assert "lower" in spin_events()
+
+
+def test_small_circles_are_recognised_within_a_turn(humanoid):
+    # ASME lower: the arm down and out, its axis circling a 5° cone at ~1 turn/s (hand ~5 cm).
+    for seed in range(3):
+        arm = mocap.signal_arm("right", 27, swing_hz=1.0, circle_deg=5)
+        episode = mocap.Episode("signal", 1.0, 4.0, keep, time_varying=arm)
+        rec = mocap.render(
+            mocap.standing(), 5.0, episodes=[episode], noise=mocap.Noise(), seed=seed, humanoid=humanoid
+        )
+        coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="asme_b30"))
+        for frame in rec.frames:
+            coach.process(frame, FrameContext())
+        found = [e for e in coach.events if e.kind == "signal"]
+        assert [e.detail["signal"] for e in found] == ["lower"], seed
+        assert found[0].detected_at - 1.3 < 1.0, seed  # formed at 1.3 s (the 0.3 s ramp)
