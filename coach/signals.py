@@ -11,7 +11,9 @@ evidence (x a cap where the standard relies on fingers or palm the pose model ca
   signal's `still_s`: a punch or a reach extends and retracts, it never rests in the pose. A moving
   signal needs the movement to have *started* in the posture: the wrist has travelled far enough along
   the signal's axis, and mostly along it, while the arm held the posture; the first half swing is
-  enough, a full back-and-forth is not waited for. A circle is the area the wrist sweeps about its
+  enough, a full back-and-forth is not waited for. A push along a straight arm (ASME travel, EU
+  right/left) hardly moves the wrist from its own shoulder, the trunk goes with it: it is read from the
+  trunk, along the arm (`push_strength`). A circle is the area the wrist sweeps about its
   centre in one sense of rotation (`circling`); a held signal that shares its posture with a circle
   yields to the first signs of one, and the circle replaces it once recognised. A sweep (GB 5082)
   goes out of its starting posture: sideways and level from the chest, or down to shoulder level.
@@ -60,6 +62,8 @@ UPRIGHT_MAX_TRUNK_DEG = 30.0
 STANCE_WINDOW_S = 0.5
 FEET_STILL_M = 0.15  # ankles (hip-relative, 5-frame average) move less than this over the window
 BODY_SMOOTH_S = 0.3  # time constant of the body frame the arms are measured in
+# Time constant of the trunk point a push is read from: a push goes out and back within a second.
+PUSH_SMOOTH_S = 1.0
 MAX_GAP_FRAMES = 3  # a moving signal's posture run may miss this many frames (jitter at a threshold)
 # A circle tilts the arm round its axis, in and out of a posture's edge (ASME lower: arm ~30° out, the
 # posture ends at ~37°), so its run may miss a few more; its evidence needs a turn's path, not a swing's.
@@ -201,6 +205,17 @@ TURNING_AREA_M2 = (0.0015, 0.004)
 SWEEP_FORWARD_M, SWEEP_HEIGHT_M = 0.15, 0.15
 PAIR_HEIGHT_M = (0.1, 0.2)  # a two-arm signal: the wrists' height difference it tolerates, and none above
 OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
+# A push along a straight arm (ASME travel, EU right/left): the hand travels ~10–15 cm along the arm about
+# once a second, the trunk going with it (vision/mocap.py `push_arm`), so the wrist is read from the trunk,
+# not from its shoulder. It is read over the last PUSH_FRAMES of the posture run, half a push (7-frame
+# average). A held level arm's wrist jitters ~1.5 cm along the arm (2–3 cm where the arm points into
+# the camera's depth): over half a second it reads up to ~7 cm of travel.
+ALONG_ARM = {("side_level", "oscillate_lateral"), ("forward_level", "oscillate_forward")}
+PUSH_FRAMES = 15
+PUSH_STARTED_M = (0.075, 0.1)  # along-arm travel: none below the first, clear at the second
+# Across the arm the wrist jitters as much as along it, twice as much where across is the camera's depth;
+# a swing across the arm (ASME stop) moves it 3.5x or more as far across as along.
+PUSH_OFF_AXIS_RATIO = 1.0
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -222,6 +237,23 @@ def circling(path: np.ndarray) -> float:
     cross = q[:-1, 0] * q[1:, 1] - q[1:, 0] * q[:-1, 1]
     swept, total = abs(float(cross.sum())), float(np.abs(cross).sum())
     return swept / 2 * (swept / total) if total > 0 else 0.0
+
+
+def push_strength(path: np.ndarray) -> float:
+    """How clearly a wrist path shows a push along the arm, in [0, 1].
+
+    `path` (n, 5) per frame, from `SignalRecogniser._along_arm`: the wrist from the trunk along the
+    arm, then the wrist from the trunk and the arm's direction in the horizontal plane (x, z each).
+    Across is read on the arm's mean direction over the frames judged: a swing across the arm (ASME
+    stop) moves the wrist across it and hardly along.
+    """
+    path = uniform_filter1d(path, 7, axis=0, mode="nearest")[-PUSH_FRAMES:]
+    along = float(np.ptp(path[:, 0]))
+    dx, dz = path[:, 3].mean(), path[:, 4].mean()
+    across = float(np.ptp(path[:, 2] * dx - path[:, 1] * dz)) / (math.hypot(dx, dz) or 1.0)
+    if along < PUSH_STARTED_M[0] or across > PUSH_OFF_AXIS_RATIO * along:
+        return 0.0
+    return _ramp(along, 0.0, PUSH_STARTED_M[1])
 
 
 def motion_strength(kind: str, path: np.ndarray) -> float:
@@ -360,11 +392,12 @@ RECOGNISE = Timing(enter=0.6, exit=0.35, min_duration=DEFAULT_DEBOUNCE_S, min_cl
 
 
 def command_name(signal: SignalDef, arm: ArmState) -> str:
-    """The operator command: directional signals get the direction the arm points, seen by the operator."""
+    """The operator command: directional signals get the direction the arm points, seen by the operator:
+    to the operator's right or left, and forward (away from the operator, as he looks) or backward."""
     if signal.direction == "lateral":
         return "trolley_right" if arm.camera_x > 0 else "trolley_left"
     if signal.direction == "depth":
-        return "bridge_forward" if arm.camera_z < 0 else "bridge_backward"
+        return "bridge_forward" if arm.camera_z > 0 else "bridge_backward"
     return signal.name
 
 
@@ -380,10 +413,11 @@ class SignalRecogniser:
         self.signal_set = signal_set
         self.signals = SIGNAL_SETS[signal_set]
         self._circled = {s.posture for s in self.signals if s.motion == "circle"}
-        # Per arm over the motion window: (t, lateral, up, forward, postures matched).
-        self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str]]]] = {
-            side: deque() for side in ARMS
-        }
+        # Per arm over the motion window: (t, lateral, up, forward, postures matched, then the wrist from
+        # the trunk as `_along_arm` gives it).
+        self._history: dict[str, deque[tuple]] = {side: deque() for side in ARMS}
+        self._trunk: np.ndarray | None = None  # low-passed point above the hips at shoulder height
+        self._trunk_t = 0.0
         self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=_debounce(s))) for s in self.signals}
         self._open: dict[str, CoachEvent] = {}
         self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
@@ -401,12 +435,13 @@ class SignalRecogniser:
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
         arms = arm_states(f, self._shoulder_line(f))
+        pushes = self._along_arm(f)
         for side, arm in arms.items():
             history = self._history[side]
             matched = {name for name, pred in POSTURES.items() if pred(arm)} if arm.visible else set()
             if arm.visible and _near_level(arm):
                 matched.add("near_level")
-            history.append((f.t, arm.lateral, arm.up, arm.forward, frozenset(matched)))
+            history.append((f.t, arm.lateral, arm.up, arm.forward, frozenset(matched), *pushes[side]))
             while history and history[0][0] < f.t - MOTION_WINDOW_S:
                 history.popleft()
         self._cache.clear()
@@ -493,6 +528,29 @@ class SignalRecogniser:
         self._line_t = f.t
         return tuple(self._line.tolist())
 
+    def _along_arm(self, f: Features) -> dict[str, tuple[float, ...]]:
+        """Per arm: the wrist from the trunk along the arm; the wrist from the trunk and the arm's
+        direction in the horizontal plane (x, z each), for `push_strength`.
+
+        The trunk is the point above the hips at shoulder height, low-passed over PUSH_SMOOTH_S. Along
+        is read on this frame's shoulder→wrist line: a push moves the wrist along it from the trunk as
+        far as the hand travels, however the trunk brings it there, while an arm raised into the pose
+        turns about its shoulder, and so about a point of the line level with the trunk point.
+        """
+        w = f.world
+        fresh = self._trunk is None or f.t <= self._trunk_t
+        alpha = 1.0 if fresh else 1.0 - math.exp(-(f.t - self._trunk_t) / PUSH_SMOOTH_S)
+        self._trunk_t = f.t
+        trunk = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
+        trunk[1] = (w[L.LEFT_SHOULDER, 1] + w[L.RIGHT_SHOULDER, 1]) / 2
+        self._trunk = trunk if fresh else self._trunk + alpha * (trunk - self._trunk)
+        out = {}
+        for side, (s, _, wr) in ARMS.items():
+            wrist = w[wr] - self._trunk
+            direction = unit(sub(w[wr], w[s]))
+            out[side] = (dot(wrist, direction), wrist[0], wrist[2], direction[0], direction[2])
+        return out
+
     def _feet_still(self, f: Features) -> bool:
         """Whether the ankles stayed put relative to the hips over STANCE_WINDOW_S (hidden legs: yes)."""
         ankles = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
@@ -545,6 +603,10 @@ class SignalRecogniser:
                 circles = posture in self._circled  # only where a circle shares the posture
                 turning = _ramp(circling(run), *TURNING_AREA_M2) if circles and len(run) else 0.0
                 strength = motion_strength("static", path) * (1.0 - turning) if len(path) >= 5 else 0.0
+            elif (posture, signal.motion) in ALONG_ARM:
+                # A push: the trunk goes with a straight arm, the wrist hardly moves from its shoulder.
+                path = np.array(self._posture_run(history, posture, columns=slice(5, 10)))
+                strength = push_strength(path) if len(path) >= 5 else 0.0
             elif signal.motion == "sweep_down":
                 # Down to shoulder level, where it stops (GB 吊钩水平移动): an arm dropped to rest after
                 # "hook up" passes level without stopping there.
@@ -579,9 +641,10 @@ class SignalRecogniser:
 
     @staticmethod
     def _posture_run(
-        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES
-    ) -> list[tuple[float, float, float]]:
-        """The wrist path over the latest unbroken run of frames in `posture` (oldest first).
+        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES, columns: slice = slice(1, 4)
+    ) -> list[tuple[float, ...]]:
+        """The wrist path (`columns` of the history) over the latest unbroken run of frames in `posture`
+        (oldest first).
 
         A movement counts only if it was made in the posture: frames in it scattered over the window
         (an arm passing through the pose again and again in a dance) do not add up to a swing.
@@ -589,7 +652,7 @@ class SignalRecogniser:
         run, missed = [], 0
         for entry in reversed(history):
             if posture in entry[4]:
-                run.append(entry[1:4])
+                run.append(entry[columns])
                 missed = 0
             else:
                 missed += 1

@@ -497,6 +497,81 @@ def signal_arm(
     return at
 
 
+# The rig's trunk (standing()): hips 0.85 m, chest joint 1.08 m and shoulder joints 1.32 m above the
+# floor, shoulders 0.18 m either side of the midline; upper arm 0.27 m, forearm 0.26 m.
+_HIPS_TO_SHOULDER_M, _CHEST_TO_SHOULDER_M, _HALF_SHOULDERS_M = 0.47, 0.24, 0.18
+_UPPER_ARM_M, _FOREARM_M = 0.27, 0.26
+PUSH_ELBOW_DEG = 10.0  # the elbow bent at the back of a push, straight at its end
+
+
+def push_arm(
+    side: str,
+    toward: str,
+    travel_m: float = 0.12,
+    push_hz: float = 1.0,
+    raise_deg: float = 90.0,
+) -> Callable[[float], PoseEdit]:
+    """A straight arm pushing along its own axis, held out to the "side" or "forward" (ASME B30.2
+    travel: "pushing motion in travel direction"; EU 92/58 right/left: "small movements in that
+    direction"; shared/reference/hand_signals.md §4.2, §4.4).
+
+    The hand goes `travel_m` out along the arm and back, `push_hz` times a second, while the arm keeps
+    pointing the same way (`raise_deg` as in `signal_arm`: 90 = level). A straight arm can hardly push
+    by itself: an elbow opening from `PUSH_ELBOW_DEG` (10°) to straight lengthens it by 2 mm, and more
+    bend would no longer be a straight arm (hand_signals.md §4.2: "extended" = elbow interior angle
+    > 150°). A person pushes with the body behind the arm: the shoulder girdle and the trunk go with
+    the hand. The rig has no shoulder girdle, so the trunk does it all: it leans towards the push
+    about the hips and the chest by equal angles (sideways for a side push; forward for a forward
+    push, where the chest also turns the pushing shoulder forward by twice that angle), the elbow
+    opens on the way out and bends on the way back. For 0.12 m of travel: a sideways lean of 5° at the
+    hips and 5° more at the chest; or a forward lean of 8° and a chest turn of 16°. The shoulder joint
+    takes back the trunk's rotation and the elbow's bend, so the shoulder→wrist line keeps its
+    direction and the hand moves along it.
+    """
+    sign = 1.0 if side == "right" else -1.0
+    if toward == "side":
+        arm = quat_wxyz((1, 0, 0), -sign * raise_deg)
+        # About the forward axis (x), towards the arm's side; the hips and the chest each take half.
+        lever = _HIPS_TO_SHOULDER_M + _CHEST_TO_SHOULDER_M
+        pelvis_axis, chest_axis, chest_ratio = (1, 0, 0), (1, 0, 0), 1.0
+    elif toward == "forward":
+        arm = quat_wxyz((0, 0, 1), raise_deg)
+        # Forward about the lateral axis (z) at the hips; the chest turns about the vertical (y).
+        lever = _HIPS_TO_SHOULDER_M + 2 * _HALF_SHOULDERS_M
+        pelvis_axis, chest_axis, chest_ratio = (0, 0, 1), (0, 1, 0), 2.0
+    else:
+        raise ValueError(toward)
+    lean_deg = math.degrees(travel_m / lever)  # small angles: the shoulder moves lever x angle
+
+    def at(t: float) -> PoseEdit:
+        out = (1.0 - math.cos(2 * math.pi * push_hz * t)) / 2  # 0 at the back of the push, 1 at its end
+        bend = math.radians(PUSH_ELBOW_DEG) * (1.0 - out)
+        # The upper arm turns back by the angle the bent elbow puts the hand off its line.
+        off_line = math.atan2(_FOREARM_M * math.sin(bend), _UPPER_ARM_M + _FOREARM_M * math.cos(bend))
+
+        def edit(pose: np.ndarray, w: float) -> np.ndarray:
+            lean = lean_deg * out * w
+            pelvis = quat_wxyz(pelvis_axis, -lean if toward == "forward" else sign * -lean)
+            chest = quat_wxyz(chest_axis, sign * lean * chest_ratio if toward == "forward" else -sign * lean)
+            pose[3:7] = quat_mul(pose[3:7], pelvis)
+            for hip in ("left_hip", "right_hip"):
+                s = joint_slice(hip)
+                pose[s] = quat_mul(_conjugate(pelvis), pose[s])
+            s = joint_slice("chest")
+            pose[s] = quat_mul(pose[s], chest)
+            back = quat_mul(_conjugate(quat_mul(pelvis, chest)), arm)
+            shoulder = quat_mul(back, quat_wxyz((0, 0, 1), math.degrees(off_line)))
+            return arm_pose(side, shoulder, -bend)(pose, w)
+
+        return edit
+
+    return at
+
+
+def _conjugate(q: np.ndarray) -> np.ndarray:
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
 def arm_keyframes(
     side: str,
     keys: Sequence[tuple[float, float, float, float, float]],
