@@ -209,7 +209,8 @@ OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share
 # once a second, the trunk going with it (vision/mocap.py `push_arm`), so the wrist is read from the trunk,
 # not from its shoulder. It is read over the last PUSH_FRAMES of the posture run, half a push (7-frame
 # average). A held level arm's wrist jitters ~1.5 cm along the arm (2–3 cm where the arm points into
-# the camera's depth): over half a second it reads up to ~7 cm of travel.
+# the camera's depth): over half a second that reads as 2–4 cm of travel, over 5–6 cm 1 % of the time
+# (7–9 cm for an arm pointing 30–60° from the camera's axis).
 ALONG_ARM = {("side_level", "oscillate_lateral"), ("forward_level", "oscillate_forward")}
 PUSH_FRAMES = 15
 PUSH_STARTED_M = (0.075, 0.1)  # along-arm travel: none below the first, clear at the second
