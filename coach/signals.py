@@ -39,7 +39,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from coach.events import CoachEvent
-from coach.geometry import BodyFrame, Vec, dot, joint_flexion_deg, norm, scale, sub, unit
+from coach.geometry import BodyFrame, Vec, dot, joint_flexion_deg, mid, norm, scale, sub, unit
 from coach.rules import VISIBLE, Features
 from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
@@ -417,7 +417,7 @@ class SignalRecogniser:
         # Per arm over the motion window: (t, lateral, up, forward, postures matched, then the wrist from
         # the trunk as `_along_arm` gives it).
         self._history: dict[str, deque[tuple]] = {side: deque() for side in ARMS}
-        self._trunk: np.ndarray | None = None  # low-passed point above the hips at shoulder height
+        self._trunk: Vec | None = None  # low-passed point above the hips at shoulder height
         self._trunk_t = 0.0
         self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=_debounce(s))) for s in self.signals}
         self._open: dict[str, CoachEvent] = {}
@@ -538,16 +538,18 @@ class SignalRecogniser:
         far as the hand travels, however the trunk brings it there, while an arm raised into the pose
         turns about its shoulder, and so about a point of the line level with the trunk point.
         """
-        w = f.world
-        fresh = self._trunk is None or f.t <= self._trunk_t
-        alpha = 1.0 if fresh else 1.0 - math.exp(-(f.t - self._trunk_t) / PUSH_SMOOTH_S)
+        w = f.world.tolist()
+        hips, shoulders = mid(w[L.LEFT_HIP], w[L.RIGHT_HIP]), mid(w[L.LEFT_SHOULDER], w[L.RIGHT_SHOULDER])
+        trunk = (hips[0], shoulders[1], hips[2])
+        if self._trunk is None or f.t <= self._trunk_t:
+            self._trunk = trunk
+        else:
+            alpha = 1.0 - math.exp(-(f.t - self._trunk_t) / PUSH_SMOOTH_S)
+            self._trunk = tuple(a + alpha * (b - a) for a, b in zip(self._trunk, trunk, strict=True))
         self._trunk_t = f.t
-        trunk = (w[L.LEFT_HIP] + w[L.RIGHT_HIP]) / 2
-        trunk[1] = (w[L.LEFT_SHOULDER, 1] + w[L.RIGHT_SHOULDER, 1]) / 2
-        self._trunk = trunk if fresh else self._trunk + alpha * (trunk - self._trunk)
         out = {}
         for side, (s, _, wr) in ARMS.items():
-            wrist = w[wr] - self._trunk
+            wrist = sub(w[wr], self._trunk)
             direction = unit(sub(w[wr], w[s]))
             out[side] = (dot(wrist, direction), wrist[0], wrist[2], direction[0], direction[2])
         return out

@@ -520,25 +520,24 @@ def push_arm(
     by itself: an elbow opening from `PUSH_ELBOW_DEG` (10°) to straight lengthens it by 2 mm, and more
     bend would no longer be a straight arm (hand_signals.md §4.2: "extended" = elbow interior angle
     > 150°). A person pushes with the body behind the arm: the shoulder girdle and the trunk go with
-    the hand. The rig has no shoulder girdle, so the trunk does it all: it leans towards the push
-    about the hips and the chest by equal angles (sideways for a side push; forward for a forward
-    push, where the chest also turns the pushing shoulder forward by twice that angle), the elbow
-    opens on the way out and bends on the way back. For 0.12 m of travel: a sideways lean of 5° at the
-    hips and 5° more at the chest; or a forward lean of 8° and a chest turn of 16°. The shoulder joint
-    takes back the trunk's rotation and the elbow's bend, so the shoulder→wrist line keeps its
-    direction and the hand moves along it.
+    the hand. The rig has no shoulder girdle, so the trunk does it all, more than a person's would: for
+    a side push it leans sideways towards the arm, at the hips and by as much again at the chest (10°
+    each for 0.12 m of travel); for a forward push it leans forward at the hips (8°) and the chest turns
+    the pushing shoulder forward (16°). The elbow opens on the way out and bends on the way back; the
+    shoulder joint takes back the trunk's rotation and the elbow's bend, so the shoulder→wrist line keeps
+    its direction and the hand moves along it.
     """
     sign = 1.0 if side == "right" else -1.0
     if toward == "side":
         arm = quat_wxyz((1, 0, 0), -sign * raise_deg)
-        # About the forward axis (x), towards the arm's side; the hips and the chest each take half.
+        # Sideways (about the forward axis, x) towards the arm: the hips and the chest each as much.
         lever = _HIPS_TO_SHOULDER_M + _CHEST_TO_SHOULDER_M
-        pelvis_axis, chest_axis, chest_ratio = (1, 0, 0), (1, 0, 0), 1.0
+        pelvis, chest = ((1, 0, 0), -sign), ((1, 0, 0), -sign)  # (axis, degrees per degree of lean)
     elif toward == "forward":
         arm = quat_wxyz((0, 0, 1), raise_deg)
-        # Forward about the lateral axis (z) at the hips; the chest turns about the vertical (y).
+        # Forward at the hips (about the lateral axis, z); the chest turns twice that (about y, up).
         lever = _HIPS_TO_SHOULDER_M + 2 * _HALF_SHOULDERS_M
-        pelvis_axis, chest_axis, chest_ratio = (0, 0, 1), (0, 1, 0), 2.0
+        pelvis, chest = ((0, 0, 1), -1.0), ((0, 1, 0), 2 * sign)
     else:
         raise ValueError(toward)
     lean_deg = math.degrees(travel_m / lever)  # small angles: the shoulder moves lever x angle
@@ -551,15 +550,14 @@ def push_arm(
 
         def edit(pose: np.ndarray, w: float) -> np.ndarray:
             lean = lean_deg * out * w
-            pelvis = quat_wxyz(pelvis_axis, -lean if toward == "forward" else sign * -lean)
-            chest = quat_wxyz(chest_axis, sign * lean * chest_ratio if toward == "forward" else -sign * lean)
-            pose[3:7] = quat_mul(pose[3:7], pelvis)
-            for hip in ("left_hip", "right_hip"):
+            tilt, turn = quat_wxyz(pelvis[0], pelvis[1] * lean), quat_wxyz(chest[0], chest[1] * lean)
+            pose[3:7] = quat_mul(pose[3:7], tilt)
+            for hip in ("left_hip", "right_hip"):  # the legs stay where they were
                 s = joint_slice(hip)
-                pose[s] = quat_mul(_conjugate(pelvis), pose[s])
+                pose[s] = quat_mul(_conjugate(tilt), pose[s])
             s = joint_slice("chest")
-            pose[s] = quat_mul(pose[s], chest)
-            back = quat_mul(_conjugate(quat_mul(pelvis, chest)), arm)
+            pose[s] = quat_mul(pose[s], turn)
+            back = quat_mul(_conjugate(quat_mul(tilt, turn)), arm)
             shoulder = quat_mul(back, quat_wxyz((0, 0, 1), math.degrees(off_line)))
             return arm_pose(side, shoulder, -bend)(pose, w)
 
