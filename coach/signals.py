@@ -11,7 +11,9 @@ evidence (x a cap where the standard relies on fingers or palm the pose model ca
   signal's `still_s`: a punch or a reach extends and retracts, it never rests in the pose. A moving
   signal needs the movement to have *started* in the posture: the wrist has travelled far enough along
   the signal's axis, and mostly along it, while the arm held the posture; the first half swing is
-  enough, a full back-and-forth is not waited for. A circle is the area the wrist sweeps about its
+  enough, a full back-and-forth is not waited for. A push along a straight arm (ASME travel, EU
+  right/left) hardly moves the wrist from its own shoulder, the trunk goes with it: it is read from the
+  trunk, along the arm (`push_strength`). A circle is the area the wrist sweeps about its
   centre in one sense of rotation, measured from the low-passed shoulder and over every recent stretch
   of the path (`circle_area`); a held signal that shares its posture with a circle yields to the
   first signs of one, and the circle replaces it once recognised. A sweep (GB 5082)
@@ -39,7 +41,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from coach.events import CoachEvent
-from coach.geometry import BodyFrame, Vec, dot, joint_flexion_deg, norm, scale, sub, unit
+from coach.geometry import BodyFrame, Vec, dot, joint_flexion_deg, mid, norm, scale, sub, unit
 from coach.rules import VISIBLE, Features
 from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
@@ -62,6 +64,8 @@ UPRIGHT_MAX_TRUNK_DEG = 30.0
 STANCE_WINDOW_S = 0.5
 FEET_STILL_M = 0.15  # ankles (hip-relative, 5-frame average) move less than this over the window
 BODY_SMOOTH_S = 0.3  # time constant of the body frame the arms are measured in
+# Time constant of the trunk point a push is read from: a push goes out and back within a second.
+PUSH_SMOOTH_S = 1.0
 MAX_GAP_FRAMES = 3  # a moving signal's posture run may miss this many frames (jitter at a threshold)
 # A circle tilts the arm round its axis, in and out of a posture's edge (ASME lower: arm ~30° out, the
 # posture ends at ~37°), so its run may miss a few more; its evidence needs a turn's path, not a swing's.
@@ -72,6 +76,9 @@ ARMS = {
     "left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
     "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
 }
+# Columns of a recogniser's per-arm history entry (`SignalRecogniser.__init__`): the wrist from the
+# low-passed shoulder (`ArmState.steady`), and the wrist from the trunk (`SignalRecogniser._along_arm`).
+STEADY, PUSH = 5, slice(6, 11)
 LEVEL_TOLERANCE_DEG = 20.0  # "horizontal" = within 20° (hand_signals.md §4.2)
 EXTENDED_MAX_FLEXION_DEG = 40.0  # elbow interior angle > 140°: a straight arm reads up to ~35° under jitter
 
@@ -227,6 +234,18 @@ TURNING_AREA_M2 = (0.0015, 0.004)
 SWEEP_FORWARD_M, SWEEP_HEIGHT_M = 0.15, 0.15
 PAIR_HEIGHT_M = (0.1, 0.2)  # a two-arm signal: the wrists' height difference it tolerates, and none above
 OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
+# A push along a straight arm (ASME travel, EU right/left): the hand travels ~10–15 cm along the arm about
+# once a second, the trunk going with it (vision/mocap.py `push_arm`), so the wrist is read from the trunk,
+# not from its shoulder. It is read over the last PUSH_FRAMES of the posture run, half a push (7-frame
+# average). A held level arm's wrist jitters ~1.5 cm along the arm (2–3 cm where the arm points into
+# the camera's depth): over half a second that reads as 2–4 cm of travel, over 5–6 cm 1 % of the time
+# (7–9 cm for an arm pointing 30–60° from the camera's axis).
+ALONG_ARM = {("side_level", "oscillate_lateral"), ("forward_level", "oscillate_forward")}
+PUSH_FRAMES = 15
+PUSH_STARTED_M = (0.075, 0.1)  # along-arm travel: none below the first, clear at the second
+# Across the arm the wrist jitters as much as along it, twice as much where across is the camera's depth;
+# a swing across the arm (ASME stop) moves it 3.5x or more as far across as along.
+PUSH_OFF_AXIS_RATIO = 1.0
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -268,6 +287,23 @@ def circle_area(path: np.ndarray) -> float:
     lengths = np.arange(len(path), CIRCLE_MIN_FRAMES - 1, -2)  # every other frame: neighbours agree
     areas = _swept_areas(path, len(path) - lengths)
     return float(np.max(areas / np.minimum(1.0, lengths / CIRCLE_FULL_FRAMES)))
+
+
+def push_strength(path: np.ndarray) -> float:
+    """How clearly a wrist path shows a push along the arm, in [0, 1].
+
+    `path` (n, 5) per frame, from `SignalRecogniser._along_arm`: the wrist from the trunk along the
+    arm, then the wrist from the trunk and the arm's direction in the horizontal plane (x, z each).
+    Across is read on the arm's mean direction over the frames judged: a swing across the arm (ASME
+    stop) moves the wrist across it and hardly along.
+    """
+    path = uniform_filter1d(path, 7, axis=0, mode="nearest")[-PUSH_FRAMES:]
+    along = float(np.ptp(path[:, 0]))
+    dx, dz = path[:, 3].mean(), path[:, 4].mean()
+    across = float(np.ptp(path[:, 2] * dx - path[:, 1] * dz)) / (math.hypot(dx, dz) or 1.0)
+    if along < PUSH_STARTED_M[0] or across > PUSH_OFF_AXIS_RATIO * along:
+        return 0.0
+    return _ramp(along, 0.0, PUSH_STARTED_M[1])
 
 
 def motion_strength(kind: str, path: np.ndarray) -> float:
@@ -406,11 +442,12 @@ RECOGNISE = Timing(enter=0.6, exit=0.35, min_duration=DEFAULT_DEBOUNCE_S, min_cl
 
 
 def command_name(signal: SignalDef, arm: ArmState) -> str:
-    """The operator command: directional signals get the direction the arm points, seen by the operator."""
+    """The operator command: directional signals get the direction the arm points, seen by the operator:
+    to the operator's right or left, and forward (away from the operator, as he looks) or backward."""
     if signal.direction == "lateral":
         return "trolley_right" if arm.camera_x > 0 else "trolley_left"
     if signal.direction == "depth":
-        return "bridge_forward" if arm.camera_z < 0 else "bridge_backward"
+        return "bridge_forward" if arm.camera_z > 0 else "bridge_backward"
     return signal.name
 
 
@@ -426,14 +463,13 @@ class SignalRecogniser:
         self.signal_set = signal_set
         self.signals = SIGNAL_SETS[signal_set]
         self._circled = {s.posture for s in self.signals if s.motion == "circle"}
-        # Per arm over the motion window: (t, lateral, up, forward, postures matched, `ArmState.steady`).
-        self._history: dict[str, deque[tuple[float, float, float, float, frozenset[str], Vec | None]]] = {
-            side: deque() for side in ARMS
-        }
+        # Per arm over the motion window: (t, lateral, up, forward, postures matched, `ArmState.steady`,
+        # then the wrist from the trunk as `_along_arm` gives it); STEADY and PUSH index them.
+        self._history: dict[str, deque[tuple]] = {side: deque() for side in ARMS}
         self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=_debounce(s))) for s in self.signals}
         self._open: dict[str, CoachEvent] = {}
         self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
-        # Low-passed (time, value): the shoulder line, each shoulder.
+        # Low-passed (time, value): the shoulder line, each shoulder, the trunk point.
         self._smooth: dict[str, tuple[float, np.ndarray]] = {}
         malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
         self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
@@ -447,12 +483,15 @@ class SignalRecogniser:
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
         arms = arm_states(f, self._shoulder_line(f), self._steady_shoulders(f))
+        pushes = self._along_arm(f)
         for side, arm in arms.items():
             history = self._history[side]
             matched = {name for name, pred in POSTURES.items() if pred(arm)} if arm.visible else set()
             if arm.visible and _near_level(arm):
                 matched.add("near_level")
-            history.append((f.t, arm.lateral, arm.up, arm.forward, frozenset(matched), arm.steady))
+            history.append(
+                (f.t, arm.lateral, arm.up, arm.forward, frozenset(matched), arm.steady, *pushes[side])
+            )
             while history and history[0][0] < f.t - MOTION_WINDOW_S:
                 history.popleft()
         self._cache.clear()
@@ -552,6 +591,25 @@ class SignalRecogniser:
         self._smooth[key] = (t, value)
         return tuple(value.tolist())
 
+    def _along_arm(self, f: Features) -> dict[str, tuple[float, ...]]:
+        """Per arm: the wrist from the trunk along the arm; the wrist from the trunk and the arm's
+        direction in the horizontal plane (x, z each), for `push_strength`.
+
+        The trunk is the point above the hips at shoulder height, low-passed over PUSH_SMOOTH_S. Along
+        is read on this frame's shoulder→wrist line: a push moves the wrist along it from the trunk as
+        far as the hand travels, however the trunk brings it there, while an arm raised into the pose
+        turns about its shoulder, and so about a point of the line level with the trunk point.
+        """
+        w = f.world.tolist()
+        hips, shoulders = mid(w[L.LEFT_HIP], w[L.RIGHT_HIP]), mid(w[L.LEFT_SHOULDER], w[L.RIGHT_SHOULDER])
+        trunk = self._low_pass("trunk", np.array((hips[0], shoulders[1], hips[2])), f.t, PUSH_SMOOTH_S)
+        out = {}
+        for side, (s, _, wr) in ARMS.items():
+            wrist = sub(w[wr], trunk)
+            direction = unit(sub(w[wr], w[s]))
+            out[side] = (dot(wrist, direction), wrist[0], wrist[2], direction[0], direction[2])
+        return out
+
     def _feet_still(self, f: Features) -> bool:
         """Whether the ankles stayed put relative to the hips over STANCE_WINDOW_S (hidden legs: yes)."""
         ankles = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
@@ -603,6 +661,10 @@ class SignalRecogniser:
                 circles = posture in self._circled  # only where a circle shares the posture
                 turning = _ramp(self._circle_area(side, posture), *TURNING_AREA_M2) if circles else 0.0
                 strength = motion_strength("static", path) * (1.0 - turning) if len(path) >= 5 else 0.0
+            elif (posture, signal.motion) in ALONG_ARM:
+                # A push: the trunk goes with a straight arm, the wrist hardly moves from its shoulder.
+                path = np.array(self._posture_run(history, posture, columns=PUSH))
+                strength = push_strength(path) if len(path) >= 5 else 0.0
             elif signal.motion == "sweep_down":
                 # Down to shoulder level, where it stops (GB 吊钩水平移动): an arm dropped to rest after
                 # "hook up" passes level without stopping there.
@@ -622,7 +684,7 @@ class SignalRecogniser:
         a circle and the held signal that yields to it read the same)."""
         key = (side, "circle_area", posture, 0.0)
         if key not in self._cache:
-            run = np.array(self._posture_run(self._history[side], posture, CIRCLE_GAP_FRAMES, steady=True))
+            run = np.array(self._posture_run(self._history[side], posture, CIRCLE_GAP_FRAMES, STEADY))
             self._cache[key] = circle_area(run)
         return self._cache[key]
 
@@ -647,18 +709,20 @@ class SignalRecogniser:
 
     @staticmethod
     def _posture_run(
-        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES, steady: bool = False
-    ) -> list[tuple[float, float, float]]:
-        """The wrist path over the latest unbroken run of frames in `posture` (oldest first), from the
-        shoulder (`steady`: from the low-passed shoulder, for a circle).
+        history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES, columns: slice | int = slice(1, 4)
+    ) -> list[tuple[float, ...]]:
+        """The wrist path (`columns` of the history: from the shoulder by default, STEADY from the
+        low-passed shoulder for a circle, PUSH from the trunk) over the latest unbroken run of frames in
+        `posture` (oldest first); a frame without that reading (a moving shoulder) does not count.
 
         A movement counts only if it was made in the posture: frames in it scattered over the window
         (an arm passing through the pose again and again in a dance) do not add up to a swing.
         """
         run, missed = [], 0
         for entry in reversed(history):
-            if posture in entry[4] and not (steady and entry[5] is None):
-                run.append(entry[5] if steady else entry[1:4])
+            value = entry[columns]
+            if posture in entry[4] and value is not None:
+                run.append(value)
                 missed = 0
             else:
                 missed += 1

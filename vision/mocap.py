@@ -497,6 +497,79 @@ def signal_arm(
     return at
 
 
+# The rig's trunk (standing()): hips 0.85 m, chest joint 1.08 m and shoulder joints 1.32 m above the
+# floor, shoulders 0.18 m either side of the midline; upper arm 0.27 m, forearm 0.26 m.
+_HIPS_TO_SHOULDER_M, _CHEST_TO_SHOULDER_M, _HALF_SHOULDERS_M = 0.47, 0.24, 0.18
+_UPPER_ARM_M, _FOREARM_M = 0.27, 0.26
+PUSH_ELBOW_DEG = 10.0  # the elbow bent at the back of a push, straight at its end
+
+
+def push_arm(
+    side: str,
+    toward: str,
+    travel_m: float = 0.12,
+    push_hz: float = 1.0,
+    raise_deg: float = 90.0,
+) -> Callable[[float], PoseEdit]:
+    """A straight arm pushing along its own axis, held out to the "side" or "forward" (ASME B30.2
+    travel: "pushing motion in travel direction"; EU 92/58 right/left: "small movements in that
+    direction"; shared/reference/hand_signals.md §4.2, §4.4).
+
+    The hand goes `travel_m` out along the arm and back, `push_hz` times a second, while the arm keeps
+    pointing the same way (`raise_deg` as in `signal_arm`: 90 = level). A straight arm can hardly push
+    by itself: an elbow opening from `PUSH_ELBOW_DEG` (10°) to straight lengthens it by 2 mm, and more
+    bend would no longer be a straight arm (hand_signals.md §4.2: "extended" = elbow interior angle
+    > 150°). A person pushes with the body behind the arm: the shoulder girdle and the trunk go with
+    the hand. The rig has no shoulder girdle, so the trunk does it all, more than a person's would: for
+    a side push it leans sideways towards the arm, at the hips and by as much again at the chest (10°
+    each for 0.12 m of travel); for a forward push it leans forward at the hips (8°) and the chest turns
+    the pushing shoulder forward (16°). The elbow opens on the way out and bends on the way back; the
+    shoulder joint takes back the trunk's rotation and the elbow's bend, so the shoulder→wrist line keeps
+    its direction and the hand moves along it.
+    """
+    sign = 1.0 if side == "right" else -1.0
+    if toward == "side":
+        arm = quat_wxyz((1, 0, 0), -sign * raise_deg)
+        # Sideways (about the forward axis, x) towards the arm: the hips and the chest each as much.
+        lever = _HIPS_TO_SHOULDER_M + _CHEST_TO_SHOULDER_M
+        pelvis, chest = ((1, 0, 0), -sign), ((1, 0, 0), -sign)  # (axis, degrees per degree of lean)
+    elif toward == "forward":
+        arm = quat_wxyz((0, 0, 1), raise_deg)
+        # Forward at the hips (about the lateral axis, z); the chest turns twice that (about y, up).
+        lever = _HIPS_TO_SHOULDER_M + 2 * _HALF_SHOULDERS_M
+        pelvis, chest = ((0, 0, 1), -1.0), ((0, 1, 0), 2 * sign)
+    else:
+        raise ValueError(toward)
+    lean_deg = math.degrees(travel_m / lever)  # small angles: the shoulder moves lever x angle
+
+    def at(t: float) -> PoseEdit:
+        out = (1.0 - math.cos(2 * math.pi * push_hz * t)) / 2  # 0 at the back of the push, 1 at its end
+        bend = math.radians(PUSH_ELBOW_DEG) * (1.0 - out)
+        # The upper arm turns back by the angle the bent elbow puts the hand off its line.
+        off_line = math.atan2(_FOREARM_M * math.sin(bend), _UPPER_ARM_M + _FOREARM_M * math.cos(bend))
+
+        def edit(pose: np.ndarray, w: float) -> np.ndarray:
+            lean = lean_deg * out * w
+            tilt, turn = quat_wxyz(pelvis[0], pelvis[1] * lean), quat_wxyz(chest[0], chest[1] * lean)
+            pose[3:7] = quat_mul(pose[3:7], tilt)
+            for hip in ("left_hip", "right_hip"):  # the legs stay where they were
+                s = joint_slice(hip)
+                pose[s] = quat_mul(_conjugate(tilt), pose[s])
+            s = joint_slice("chest")
+            pose[s] = quat_mul(pose[s], turn)
+            back = quat_mul(_conjugate(quat_mul(tilt, turn)), arm)
+            shoulder = quat_mul(back, quat_wxyz((0, 0, 1), math.degrees(off_line)))
+            return arm_pose(side, shoulder, -bend)(pose, w)
+
+        return edit
+
+    return at
+
+
+def _conjugate(q: np.ndarray) -> np.ndarray:
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
 def arm_keyframes(
     side: str,
     keys: Sequence[tuple[float, float, float, float, float]],
