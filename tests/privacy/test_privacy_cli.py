@@ -7,7 +7,9 @@ import json
 import logging
 import os
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -15,6 +17,8 @@ from sqlalchemy import update
 from lab.store.engine import make_engine, make_session_factory
 from lab.store.models import AuditEntry
 from station_app.cli.main import main
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ADMIN_PASSWORD = "admin-password-1"
 AUDITOR_PASSWORD = "auditor-password-1"
@@ -93,16 +97,18 @@ def test_consent_learner_export_delete_and_purge(logged_in_admin, tmp_path: Path
     code, _, err = shixun("learner", "export", "L9", "--out", str(tmp_path / "l9.zip"))
     assert code == 2 and "not overwriting" in err
     assert shixun("users", "add", "m1", "--role", "mentor", "--no-password")[0] == 0
+    # Tomorrow 09:00 in Shanghai: an invitation still to come, so `revoke` has one to withdraw.
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date().isoformat()
     code, invitation, _ = shixun(
-        "learner", "invite", "L9", "--mentor", "m1", "--start", "2026-11-24T09:00+08:00", "--hours", "3"
+        "learner", "invite", "L9", "--mentor", "m1", "--start", f"{tomorrow}T09:00+08:00", "--hours", "3"
     )
     assert (
         code == 0
-        and invitation["valid_until"] == "2026-11-24T12:00:00+08:00"
+        and invitation["valid_until"] == f"{tomorrow}T12:00:00+08:00"
         and invitation["video"] is False
     )
     with pytest.raises(SystemExit):  # a time without its zone is refused by the parser
-        shixun("learner", "invite", "L9", "--mentor", "m1", "--start", "2026-11-24T09:00")
+        shixun("learner", "invite", "L9", "--mentor", "m1", "--start", f"{tomorrow}T09:00")
     assert shixun("learner", "revoke", "L9", "--mentor", "m1")[1]["revoked"] == 1
     code, plan, _ = shixun("purge")
     assert code == 0 and plan["applied"] is False and plan["retention_days"]["audit_log"] == 365
