@@ -211,6 +211,14 @@ class MentorLab:
             if qtbot is not None and i % 5 == 4:
                 qtbot.wait(2)
 
+    def drive_live(self, seconds: int, qtbot) -> None:
+        """Drive `seconds` of sim time a second at a time, waiting a second before each, so that all of
+        it goes live: a headless session runs far faster than real time and its live copy is paced by a
+        token bucket with a second's burst (station_app.runtime.live), which a plain `drive` outruns."""
+        for _ in range(seconds):
+            qtbot.wait(1000)
+            self.drive(20, qtbot)
+
     def finish_recordings(self) -> None:
         """Let the lab server's recorder write everything out (files get their summary and index)."""
         self._recording_stop.set()

@@ -104,7 +104,7 @@ def test_live_session_follow_pause_scrub_speed_and_an_annotation_reaches_the_sta
     window.play_button.click()
     assert window.playhead.mode is Mode.PAUSED
     held = window.playhead.position
-    lab.drive(60, qtbot)
+    lab.drive_live(3, qtbot)
     qtbot.waitUntil(lambda: window.timeline.end > held + 2.0, timeout=10000)
     qtbot.wait(100)
     assert window.playhead.position == held and window.scene.snapshot["t"] <= held
