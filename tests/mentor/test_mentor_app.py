@@ -47,9 +47,12 @@ def _window(qtbot, lab: MentorLab, lang: str = "en") -> MentorWindow:
     return window
 
 
-def caught_up(qtbot, window: MentorWindow, station) -> None:
-    """The mentor's view has reached the station's latest sim time (live pose and state are paced at
-    the real-time rate, station_app.runtime.live, so a faster-driven session is thinned on the bus)."""
+def caught_up(qtbot, window: MentorWindow, lab: MentorLab, station) -> None:
+    """The mentor's view has reached the station's latest sim time. Live pose and state are paced at
+    the real-time rate with a second's burst (station_app.runtime.live): a headless drive outruns it
+    and its last states are thinned away, so a second passes and one more step goes live first."""
+    qtbot.wait(1000)
+    lab.drive(1, qtbot)
     target = station.session.state.t - 1.0
     qtbot.waitUntil(lambda: window.timeline.end >= target, timeout=20000)
 
@@ -93,7 +96,7 @@ def test_live_session_follow_pause_scrub_speed_and_an_annotation_reaches_the_sta
     window.open_button.click()
     assert window.watch is not None and window.playhead.mode is Mode.FOLLOWING
     lab.drive(300, qtbot)  # 15 s of sim time
-    caught_up(qtbot, window, invited)
+    caught_up(qtbot, window, lab, invited)
     assert window.timeline.poses > 0
     qtbot.waitUntil(lambda: window.playhead.position == window.timeline.end, timeout=5000)
     assert window.scene.snapshot is not None and window.skeleton.pose is not None
@@ -145,7 +148,7 @@ def test_live_session_follow_pause_scrub_speed_and_an_annotation_reaches_the_sta
     # the uninvited session cannot be subscribed: the relay refuses, nothing of it arrives
     sneak = LiveWatch(window.identity.link, LiveSession("st02", other.id, False))
     lab.drive(60, qtbot)
-    caught_up(qtbot, window, invited)
+    caught_up(qtbot, window, lab, invited)
     sneak.poll()
     assert sneak.timeline.states == 0 and sneak.receiver.stats.received == {}
     assert lab.relay.stats["refused"].get("denied_invited", 0) > 0
@@ -166,7 +169,7 @@ def test_a_recording_written_by_a_real_session_opens_with_mcap_and_replays(qtbot
     window.session_list.setCurrentRow(0)
     window.open_button.click()
     lab.drive(500, qtbot)  # 25 s: the demo trainee reaches up for the pendant (a coach cue)
-    caught_up(qtbot, window, invited)
+    caught_up(qtbot, window, lab, invited)
     window.comment_text.setText("注意摆角")
     window.send_button.click()
     qtbot.waitUntil(
