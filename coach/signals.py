@@ -209,7 +209,14 @@ STILL_SPREAD_M = (0.2, 0.4)  # held still below the first, not at all above the 
 # A swing or push has started at the first, clearly at the second. A level arm held still reads up to
 # ~0.2 m of travel over 1.5 s, ~0.1 m over 0.25 s (jitter, after the body frame's low-pass).
 SWING_STARTED_M = (0.15, 0.2)
-SWINGING_FRAMES, SWINGING_M = 8, 0.08  # still swinging: this much travel along the axis in the last frames
+# Still swinging: this much travel along the axis in the last frames, to keep a recognised swing going
+# and to start one. A held level arm's wrist jitters up to ~0.16 m over 8 frames in depth (the body
+# frame's turn included). Held-arm episodes read as ASME stop or emergency stop (benchmarks/
+# coach_accuracy.py, held arms, 270 each): 0.08 m to start, 30 one-arm and 54 two-arm; 0.10 m, 7 and 9,
+# the stop swing's onset p90 unchanged (0.47 s, median +1 frame); 0.13 m, 1 and 1, but a swing caught
+# near its turning point waits for the next stroke (~0.2 s: test_coach_signals_steps_reference's stop
+# 0.33 -> 0.53 s). A recognised swing needs only the first near its turning points.
+SWINGING_FRAMES, SWINGING_M = 8, (0.08, 0.10)
 # A circle is read from the wrist relative to its shoulder low-passed over this long: the shoulder's own
 # jitter would add as much again as the wrist's (a signaller's shoulder moves slowly, the hand fast).
 ORIGIN_SMOOTH_S = 0.5
@@ -306,8 +313,9 @@ def push_strength(path: np.ndarray) -> float:
     return _ramp(along, 0.0, PUSH_STARTED_M[1])
 
 
-def motion_strength(kind: str, path: np.ndarray) -> float:
-    """How clearly the wrist path (n, 3: lateral, up, forward) shows the motion, in [0, 1].
+def motion_strength(kind: str, path: np.ndarray, going: bool = False) -> float:
+    """How clearly the wrist path (n, 3: lateral, up, forward) shows the motion, in [0, 1]; `going`: the
+    signal is already recognised (a swing keeps going on less travel than it needs to start).
 
     The path is first averaged over 5 frames (a circle over 7, in `circling`): landmark jitter must
     not look like a movement.
@@ -326,7 +334,7 @@ def motion_strength(kind: str, path: np.ndarray) -> float:
         along = float(np.ptp(path[:, axis]))
         if float(np.ptp(path[:, other])) > OFF_AXIS_RATIO * along:
             return 0.0
-        if float(np.ptp(path[-SWINGING_FRAMES:, axis])) < SWINGING_M:
+        if float(np.ptp(path[-SWINGING_FRAMES:, axis])) < SWINGING_M[0 if going else 1]:
             return 0.0
         return _ramp(along, 0.05, SWING_STARTED_M[1]) if along >= SWING_STARTED_M[0] else 0.0
     if kind == "sweep_out":
@@ -474,7 +482,7 @@ class SignalRecogniser:
         malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
         self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
         self._malformed_open: dict[str, CoachEvent] = {}
-        self._cache: dict[tuple[str, str, str, float], float] = {}  # per frame: motion strengths
+        self._cache: dict[tuple, float] = {}  # per frame: motion strengths
         # Posture evidence windows: a moving signal's posture over POSTURE_WINDOW_S; a static one
         # must be held, so its posture counts over the same `still_s` as the wrist's stillness.
         self._windows = sorted({POSTURE_WINDOW_S} | {s.still_s for s in self.signals}, reverse=True)
@@ -647,7 +655,8 @@ class SignalRecogniser:
         through the posture is not still); a movement is read over the frames of the motion window in
         which the arm held the posture (not while getting there).
         """
-        key = (side, signal.motion, posture, signal.still_s)
+        going = self._going(signal, posture)
+        key = (side, signal.motion, posture, signal.still_s, going)
         if key not in self._cache:
             history = self._history[side]
             if signal.motion == "static":
@@ -675,9 +684,14 @@ class SignalRecogniser:
                 strength = _ramp(self._circle_area(side, posture), *CIRCLE_AREA_M2)
             else:
                 path = np.array(self._posture_run(history, posture))
-                strength = motion_strength(signal.motion, path) if len(path) >= 5 else 0.0
+                strength = motion_strength(signal.motion, path, going) if len(path) >= 5 else 0.0
             self._cache[key] = strength
         return self._cache[key]
+
+    def _going(self, signal: SignalDef, posture: str) -> bool:
+        """Whether the signal (or, in the posture "near level", the malformed one) is recognised now."""
+        gate = self._malformed_gates["not_level"] if posture == "near_level" else self._gates[signal.name]
+        return gate.active
 
     def _circle_area(self, side: str, posture: str) -> float:
         """`circle_area` of the wrist's run in `posture`, from the low-passed shoulder (once per frame:
