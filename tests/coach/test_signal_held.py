@@ -5,32 +5,14 @@ ASME B30 stop is the arm extended to the side and moved back and forth horizonta
 stop. A static signal is its held pose, and a held arm gives it.
 """
 
-from coach.context import FrameContext
-from coach.engine import Coach, CoachConfig
+from signal_world import signals_read
+
 from vision import mocap
-
-
-def keep(pose, weight):
-    return pose
 
 
 def run(humanoid, standard, *arms, yaw=0.0, seed=0):
     """The signals recognised while a standing signaller holds `arms` from 1 s to 9 s (noisy landmarks)."""
-    episode = mocap.Episode("held", 1.0, 9.0, keep, time_varying=list(arms))
-    rec = mocap.render(
-        mocap.standing(),
-        10.0,
-        camera=mocap.Camera(yaw_deg=yaw),
-        episodes=[episode],
-        noise=mocap.Noise(),
-        seed=seed,
-        humanoid=humanoid,
-    )
-    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set=standard))
-    for frame in rec.frames:
-        coach.process(frame, FrameContext())
-    coach.finish(rec.frames[-1].t)
-    return [e.detail["signal"] for e in coach.events if e.kind == "signal"]
+    return signals_read(humanoid, standard, arms, 1.0, 9.0, yaw, seed)
 
 
 def held_signals(humanoid, *arms):

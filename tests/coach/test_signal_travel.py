@@ -3,39 +3,19 @@
 import math
 
 import numpy as np
+from signal_world import keep, signals_read
 
 from coach import signals
-from coach.context import FrameContext
-from coach.engine import Coach, CoachConfig
 from coach.geometry import joint_flexion_deg
 from vision import mocap
 from vision.landmarks import Landmark as L
-
-
-def keep(pose, weight):
-    return pose
-
 
 TRAVEL = {"trolley_left", "trolley_right", "bridge_forward", "bridge_backward"}
 
 
 def run(humanoid, standard, *arms, yaw=0.0, seed=0):
     """The signals recognised while a standing signaller moves `arms` from 1 s to 5 s (noisy landmarks)."""
-    episode = mocap.Episode("signal", 1.0, 5.0, keep, time_varying=list(arms))
-    rec = mocap.render(
-        mocap.standing(),
-        6.0,
-        camera=mocap.Camera(yaw_deg=yaw),
-        episodes=[episode],
-        noise=mocap.Noise(),
-        seed=seed,
-        humanoid=humanoid,
-    )
-    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set=standard))
-    for frame in rec.frames:
-        coach.process(frame, FrameContext())
-    coach.finish(rec.frames[-1].t)
-    return {e.detail["signal"] for e in coach.events if e.kind == "signal"}
+    return set(signals_read(humanoid, standard, arms, 1.0, 5.0, yaw, seed))
 
 
 def test_the_rig_pushes_with_the_trunk_behind_a_straight_arm(humanoid):
