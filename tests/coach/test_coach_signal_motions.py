@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from signal_world import circle_path, keep, signal_events
 
 from coach import signals
 from coach.context import FrameContext
@@ -14,27 +15,8 @@ from vision import mocap
 from vision.landmarks import Landmark as L
 
 
-def keep(pose, weight):
-    return pose
-
-
 def run(humanoid, standard, *arms, seconds=5.0, seed=0, start=1.0):
-    episode = mocap.Episode("signal", start, seconds - 1.0, keep, time_varying=list(arms))
-    rec = mocap.render(
-        mocap.standing(), seconds, episodes=[episode], noise=mocap.Noise(), seed=seed, humanoid=humanoid
-    )
-    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set=standard))
-    for frame in rec.frames:
-        coach.process(frame, FrameContext())
-    coach.finish(rec.frames[-1].t)
-    return [e for e in coach.events if e.kind == "signal"]
-
-
-def circle_path(turns, radius=0.1, n_per_turn=30, jitter=0.0, seed=0):
-    """A wrist path (lateral, up, forward) circling horizontally, with optional jitter."""
-    phase = np.linspace(0.0, 2 * math.pi * turns, max(2, round(n_per_turn * turns)))
-    path = np.stack([radius * np.cos(phase), np.zeros_like(phase), radius * np.sin(phase)], axis=1)
-    return path + np.random.default_rng(seed).normal(0.0, jitter, path.shape)
+    return signal_events(humanoid, standard, arms, start, seconds - 1.0, seed=seed)
 
 
 def test_half_a_turn_is_a_circle_and_jitter_or_a_swing_is_not():

@@ -1,6 +1,7 @@
 """Hand signals, step order and the reference demonstration, on real motion capture."""
 
 import pytest
+from signal_world import keep
 
 from coach.context import FrameContext
 from coach.engine import Coach, CoachConfig
@@ -8,10 +9,6 @@ from coach.reference import ReferenceDemo
 from coach.steps import StepOrderChecker
 from lab.bus.text import UserError
 from vision import mocap
-
-
-def keep(pose, weight):
-    return pose
 
 
 def signal_events(humanoid, walk, standard, *arms):

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from signal_world import circle_path, signal_events
 
 from coach import signals
 from coach.context import FrameContext
@@ -11,10 +12,6 @@ from coach.geometry import posture
 from coach.reba import RebaInputs, score
 from coach.rules import Features
 from vision import mocap
-
-
-def keep(pose, weight):
-    return pose
 
 
 def jitter(frames, seed, sigma=(0.015, 0.015, 0.03), rho=0.6):
@@ -26,27 +23,21 @@ def jitter(frames, seed, sigma=(0.015, 0.015, 0.03), rho=0.6):
     return np.array(out)
 
 
-def circle(turns, radius, per_turn=30):
-    """A wrist path (lateral, up, forward) circling horizontally from phase 0."""
-    phase = np.linspace(0.0, 2 * math.pi * turns, round(per_turn * turns))
-    return np.stack([radius * np.cos(phase), 0 * phase, radius * np.sin(phase)], axis=1)
-
-
 def test_a_held_wrists_jitter_never_reads_as_a_circle_over_any_stretch():
     areas = [signals.circle_area(jitter(45, seed)) for seed in range(200)]
     assert max(areas) < signals.CIRCLE_AREA_M2[0]
 
 
 def test_a_small_circle_shows_within_a_turn_a_large_one_within_half():
-    assert signals.motion_strength("circle", circle(1.0, 0.05)) == 1.0
-    assert signals.motion_strength("circle", circle(0.5, 0.05)) == 0.0
-    assert signals.motion_strength("circle", circle(0.5, 0.1)) == 1.0
+    assert signals.motion_strength("circle", circle_path(1.0, 0.05)) == 1.0
+    assert signals.motion_strength("circle", circle_path(0.5, 0.05)) == 0.0
+    assert signals.motion_strength("circle", circle_path(0.5, 0.1)) == 1.0
 
 
 def test_a_circle_after_a_held_stretch_is_seen_within_a_turn():
     for seed in range(10):
         held = jitter(30, seed)
-        path = np.concatenate([held, circle(1.0, 0.05) + held[-1]])
+        path = np.concatenate([held, circle_path(1.0, 0.05) + held[-1]])
         assert signals.circle_area(path) >= signals.circling(path), seed  # the full stretch is one of them
         assert signals.motion_strength("circle", path) == 1.0, seed
 
@@ -99,13 +90,6 @@ def test_small_circles_are_recognised_within_a_turn(humanoid):
     # ASME lower: the arm down and out, its axis circling a 5° cone at ~1 turn/s (hand ~5 cm).
     for seed in range(3):
         arm = mocap.signal_arm("right", 27, swing_hz=1.0, circle_deg=5)
-        episode = mocap.Episode("signal", 1.0, 4.0, keep, time_varying=arm)
-        rec = mocap.render(
-            mocap.standing(), 5.0, episodes=[episode], noise=mocap.Noise(), seed=seed, humanoid=humanoid
-        )
-        coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="asme_b30"))
-        for frame in rec.frames:
-            coach.process(frame, FrameContext())
-        found = [e for e in coach.events if e.kind == "signal"]
+        found = signal_events(humanoid, "asme_b30", [arm], 1.0, 4.0, seed=seed)
         assert [e.detail["signal"] for e in found] == ["lower"], seed
         assert found[0].detected_at - 1.3 < 1.0, seed  # formed at 1.3 s (the 0.3 s ramp)
