@@ -684,6 +684,14 @@ def _ci(ci: tuple[float, float] | None) -> str:
     return "" if ci is None else f" [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
+def _yaws(yaws: list[float]) -> str:
+    return ", ".join(f"{y:.0f}°" for y in yaws)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}x" for name, count in counts.items())
+
+
 def _held_lines(held: list[dict]) -> list[str]:
     lines = [
         "",
@@ -705,12 +713,9 @@ def _held_lines(held: list[dict]) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for r in held:
-        yaws = ", ".join(f"{y:.0f}°" for y in r["camera_yaws_deg"])
-        false = ", ".join(f"{n} {c}x" for n, c in r["false_signals"].items()) or "0"
-        expected = ", ".join(f"{n} {c}x" for n, c in r["expected"].items())
         lines.append(
-            f"| {r['posture']} | {r['standard']} | {yaws} | {r['episodes']} | {false} | "
-            f"{r['false_per_10_min']:.2f} | {expected} |"
+            f"| {r['posture']} | {r['standard']} | {_yaws(r['camera_yaws_deg'])} | {r['episodes']} | "
+            f"{_counts(r['false_signals']) or '0'} | {r['false_per_10_min']:.2f} | {_counts(r['expected'])} |"
         )
     return lines
 
@@ -810,18 +815,16 @@ def write_results(
             + (f" ({r['standard']})" if r["standard"] else "")
             + (f", {r['note']}" if r["note"] else "")
         )
-        yaws = ", ".join(f"{y:.0f}°" for y in r["camera_yaws_deg"])
         lines.append(
-            f"| {name} | {r['clip']} | {yaws} | {r['episodes']} | {_fmt(r['recall'])}{_ci(r['recall_ci95'])} | "
+            f"| {name} | {r['clip']} | {_yaws(r['camera_yaws_deg'])} | {r['episodes']} | {_fmt(r['recall'])}{_ci(r['recall_ci95'])} | "
             f"{_fmt(r['precision'])}{_ci(r['precision_ci95'])} | {_fmt(r['onset_delay_s_median'])} | "
             f"{_fmt(r['onset_delay_s_p90'])} | {_fmt(r['onset_delay_s_max'])} | "
-            f"{', '.join(f'{n} {c}x' for n, c in r['other_signals'].items())} |"
+            f"{_counts(r['other_signals'])} |"
         )
     lines += ["", "Stooped lifts that must not be judged (the rule abstains and says why):", ""]
     for name, a in abstained.items():
-        yaws = ", ".join(f"{y:.0f}°" for y in a["camera_yaws_deg"])
         lines.append(
-            f"- {name} (yaws {yaws}): {a['episodes']} episodes, {a['alarms']} alarms, "
+            f"- {name} (yaws {_yaws(a['camera_yaws_deg'])}): {a['episodes']} episodes, {a['alarms']} alarms, "
             f"{a['cannot_judge']} `cannot_judge` events"
         )
     every_rule = "All rules run, with each standard's hand signals:"
@@ -843,7 +846,7 @@ def write_results(
         lines += [
             "",
             f"{title}: {', '.join(r['clips'])}; each from camera yaws "
-            f"{', '.join(f'{y:.0f}°' for y in r['camera_yaws_deg'])} for {seconds:.0f} s "
+            f"{_yaws(r['camera_yaws_deg'])} for {seconds:.0f} s "
             f"({r['minutes']:.1f} min in all), with jitter and random occlusions "
             f"({100 * r['occluded_fraction']:.0f} % of the time a forearm, hand or the legs are hidden and "
             f"misplaced). {what}",
