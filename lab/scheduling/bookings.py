@@ -2,8 +2,11 @@
 
 No double booking is enforced by the database (PostgreSQL exclusion constraint, SQLite trigger in a
 BEGIN IMMEDIATE transaction; shared/reference/bus_booking_privacy.md §2.3). This module checks first
-so the usual case gets a precise message, and when a concurrent writer wins the race the database's
-refusal is turned into the same message ("station 3 is booked 14:00–15:30 by class 2A").
+so the usual case gets a precise message ("station 3 is booked 14:00–15:30 by class 2A"). Bookers of
+one station queue on its row (SELECT … FOR UPDATE; SQLite's BEGIN IMMEDIATE already queues every
+writer), so the check reads what the previous booker committed. Without that queue, PostgreSQL could
+abort one of several overlapping uncommitted inserts with "deadlock detected" instead of naming the
+holder. A writer that bypasses book() still meets the database's refusal, turned into the same message.
 Every write happens inside a savepoint of the caller's transaction; the caller commits.
 """
 
@@ -17,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from lab.bus.text import Text, UserError
@@ -37,8 +40,6 @@ from lab.store.models import (
 )
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=15)
-DEADLOCK_DETECTED = "40P01"  # PostgreSQL SQLSTATE
-DEADLOCK_RETRIES = 2
 
 
 class ConflictError(UserError):
@@ -188,6 +189,8 @@ def book(
     LibreBooking's AdminExcludedRule does; status, blackouts and overlaps still apply.
     """
     rules = rules_of(equipment)
+    # Queue behind any other booker of this station until it commits (a no-op clause on SQLite).
+    session.execute(select(Equipment.id).where(Equipment.id == equipment.id).with_for_update())
     # One read for overlaps and buffer neighbours: two reads could disagree when another writer
     # commits in between (READ COMMITTED), turning a conflict into a wrong "buffer" refusal.
     nearby = list(
@@ -231,38 +234,29 @@ def book(
     status = (
         BookingStatus.PENDING if rules.requires_approval and not admin_override else BookingStatus.CONFIRMED
     )
-    deadlocks = 0
-    while True:
-        booking = Booking(
-            equipment_id=equipment.id,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            status=status,
-            class_id=parties.school_class.id if parties.school_class else None,
-            learner_id=parties.learner.id if parties.learner else None,
-            instructor_id=parties.instructor.id if parties.instructor else None,
-            booked_by_id=parties.booked_by.id if parties.booked_by else None,
-            recurrence_id=recurrence_id,
-            note=note,
-        )
-        try:
-            with session.begin_nested():
-                session.add(booking)
-                session.flush()
-            return booking
-        except IntegrityError:
-            # A concurrent writer committed an overlapping booking after our check: the database refused.
-            raise conflict_for(session, equipment, starts_at, ends_at, tz) or ConflictError(
-                f"{equipment.name} 在 {local_span(starts_at, ends_at, tz)} 已被预约",
-                f"{equipment.name} is already booked {local_span(starts_at, ends_at, tz)}",
-            ) from None
-        except OperationalError as error:
-            # Two uncommitted overlapping inserts can wait on each other; PostgreSQL then aborts one
-            # with "deadlock detected" instead of the exclusion violation (pgsql-hackers, 2015-01,
-            # Geoghegan/Linnakangas). Trying again waits for the other writer and gets the real answer.
-            deadlocks += 1
-            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or deadlocks > DEADLOCK_RETRIES:
-                raise
+    booking = Booking(
+        equipment_id=equipment.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=status,
+        class_id=parties.school_class.id if parties.school_class else None,
+        learner_id=parties.learner.id if parties.learner else None,
+        instructor_id=parties.instructor.id if parties.instructor else None,
+        booked_by_id=parties.booked_by.id if parties.booked_by else None,
+        recurrence_id=recurrence_id,
+        note=note,
+    )
+    try:
+        with session.begin_nested():
+            session.add(booking)
+            session.flush()
+    except IntegrityError:
+        # A writer outside book() committed an overlapping booking after our check: the database refused.
+        raise conflict_for(session, equipment, starts_at, ends_at, tz) or ConflictError(
+            f"{equipment.name} 在 {local_span(starts_at, ends_at, tz)} 已被预约",
+            f"{equipment.name} is already booked {local_span(starts_at, ends_at, tz)}",
+        ) from None
+    return booking
 
 
 @dataclass

@@ -13,9 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lab.bus.text import UserError
-from lab.scheduling.bookings import DEADLOCK_DETECTED
 from lab.store.engine import make_engine, make_session_factory, masked, parse_url
 from lab.store.models import Booking, Equipment, EquipmentKind
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL SQLSTATE
 
 
 def test_sqlite_file_and_folder_are_created_with_wal_and_foreign_keys(sqlite_url: str) -> None:
@@ -97,8 +98,8 @@ def test_concurrent_writers_never_double_book(db_url: str) -> None:
                     pass  # refused: overlaps a booking another writer got first
                 except OperationalError as exc:
                     # Two uncommitted overlapping inserts can wait on each other: PostgreSQL aborts one
-                    # with "deadlock detected" (book() retries it, lab/scheduling/bookings.py). Also a
-                    # refusal; anything else is not.
+                    # with "deadlock detected" (book() avoids it by queueing on the station's row,
+                    # lab/scheduling/bookings.py). Also a refusal; anything else is not.
                     if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
                         unexpected.append(exc)
                 except BaseException as exc:
