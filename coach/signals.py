@@ -77,9 +77,8 @@ ARMS = {
     "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
 }
 # Columns of a recogniser's per-arm history entry (`SignalRecogniser.__init__`): the wrist from the
-# low-passed shoulder (`ArmState.steady`), the wrist from the trunk (`SignalRecogniser._along_arm`), and
-# the wrist from its shoulder in the slowly turning body frame of a swing (`SignalRecogniser._swing_frame`).
-STEADY, PUSH, SWING = 5, slice(6, 11), 11
+# low-passed shoulder (`ArmState.steady`), and the wrist from the trunk (`SignalRecogniser._along_arm`).
+STEADY, PUSH = 5, slice(6, 11)
 LEVEL_TOLERANCE_DEG = 20.0  # "horizontal" = within 20° (hand_signals.md §4.2)
 EXTENDED_MAX_FLEXION_DEG = 40.0  # elbow interior angle > 140°: a straight arm reads up to ~35° under jitter
 
@@ -213,26 +212,23 @@ SWING_STARTED_M = (0.15, 0.2)
 # Still swinging: this much travel along the axis in the last frames, to keep a recognised swing going
 # and to start one. A held level arm's wrist jitters up to ~0.16 m over 8 frames in depth (the body
 # frame's turn included). Held-arm episodes read as ASME stop or emergency stop (benchmarks/
-# coach_accuracy.py, held arms, 270 each), before STROKE_FRAMES and SWING_FRAME_S: 0.08 m to start, 30
-# one-arm and 54 two-arm; 0.10 m, 7 and 9, the stop swing's onset p90 unchanged (0.47 s, median +1
-# frame); 0.13 m, 1 and 1, but a swing caught near its turning point waits for the next stroke (~0.2 s:
-# test_coach_signals_steps_reference's stop 0.33 -> 0.53 s). A recognised swing needs only the first
-# near its turning points.
+# coach_accuracy.py, held arms, 270 each), the start's extent taken over the whole run: 0.08 m to
+# start, 30 one-arm and 54 two-arm; 0.10 m, 7 and 9, the stop swing's onset p90 unchanged (0.47 s,
+# median +1 frame); 0.13 m, 1 and 1, but a swing caught near its turning point waits for the next stroke
+# (~0.2 s: test_coach_signals_steps_reference's stop 0.33 -> 0.53 s). A recognised swing needs only the
+# first near its turning points.
 SWINGING_FRAMES, SWINGING_M = 8, (0.08, 0.10)
 # A swing has started when the wrist's extent along the axis over its last half stroke (0.5 s: half a
 # swing at 1 Hz, the slowest the harness makes) reaches SWING_STARTED_M; a recognised one keeps going on
 # the whole run's. Over a whole 1.5 s posture run a held arm's jitter reaches 0.15 m now and then (the
 # extremes of a longer window are wider); a swing of ±20° moves the wrist ±0.18 m and covers that within
-# half a stroke, wherever the stroke is caught.
+# half a stroke, wherever the stroke is caught. Held-arm episodes read as stop: 7 -> 2 (one arm), 9 -> 0
+# (both); the stop swings' onsets unchanged (median 0.40 s, p90 0.47 s; emergency stop 0.30, 0.40 s).
+# The 2 left come from the body frame's sway (BODY_SMOOTH_S) under the shoulders' depth jitter, which
+# turns a level arm about its shoulder as a swing does. A swing read in a frame low-passed over 1 s reads
+# none, but a trunk turned 20–30° (mocap.twist) while an arm is held level then reads as stop 167 times
+# in 216 turns, against 98 before this window and 42 with it.
 STROKE_FRAMES = 15
-# A swing is read in the body frame of the shoulder line low-passed over this long, not BODY_SMOOTH_S
-# (`SignalRecogniser._swing_frame`): the faster frame's own sway under the shoulders' depth jitter turns
-# a level arm about its shoulder as a swing does. Held-arm episodes read as stop (one arm, both arms):
-# 7 and 9 before; 2 and 0 with STROKE_FRAMES alone; 0 and 0 with this alone, and with both. With both,
-# a looser 0.08 m start reads 1 one-arm stop, with this alone 5. The stop and emergency stop swings'
-# onsets are unchanged (median 0.40 and 0.30 s, p90 0.47 and 0.40 s), and so are look-alikes and correct
-# motion (a trunk that turns while the feet stay put and an arm is level is rare in them).
-SWING_FRAME_S = 1.0
 # A circle is read from the wrist relative to its shoulder low-passed over this long: the shoulder's own
 # jitter would add as much again as the wrist's (a signaller's shoulder moves slowly, the hand fast).
 ORIGIN_SMOOTH_S = 0.5
@@ -499,14 +495,12 @@ class SignalRecogniser:
         self.signals = SIGNAL_SETS[signal_set]
         self._circled = {s.posture for s in self.signals if s.motion == "circle"}
         # Per arm over the motion window: (t, lateral, up, forward, postures matched, `ArmState.steady`,
-        # then the wrist from the trunk as `_along_arm` gives it, then `_swing_frame`'s wrist); STEADY,
-        # PUSH and SWING index them.
+        # then the wrist from the trunk as `_along_arm` gives it); STEADY and PUSH index them.
         self._history: dict[str, deque[tuple]] = {side: deque() for side in ARMS}
         self._gates = {s.name: Gate(replace(RECOGNISE, min_duration=_debounce(s))) for s in self.signals}
         self._open: dict[str, CoachEvent] = {}
         self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
-        # Low-passed (time, value): the shoulder line (and a slower one for a swing), each shoulder, the
-        # trunk point.
+        # Low-passed (time, value): the shoulder line, each shoulder, the trunk point.
         self._smooth: dict[str, tuple[float, np.ndarray]] = {}
         malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
         self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
@@ -521,23 +515,13 @@ class SignalRecogniser:
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
         arms = arm_states(f, self._shoulder_line(f), self._steady_shoulders(f))
         pushes = self._along_arm(f)
-        swings = self._swing_frame(f)
         for side, arm in arms.items():
             history = self._history[side]
             matched = {name for name, pred in POSTURES.items() if pred(arm)} if arm.visible else set()
             if arm.visible and _near_level(arm):
                 matched.add("near_level")
             history.append(
-                (
-                    f.t,
-                    arm.lateral,
-                    arm.up,
-                    arm.forward,
-                    frozenset(matched),
-                    arm.steady,
-                    *pushes[side],
-                    swings[side],
-                )
+                (f.t, arm.lateral, arm.up, arm.forward, frozenset(matched), arm.steady, *pushes[side])
             )
             while history and history[0][0] < f.t - MOTION_WINDOW_S:
                 history.popleft()
@@ -617,24 +601,6 @@ class SignalRecogniser:
         """
         w = f.world
         return self._low_pass("line", w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER], f.t, BODY_SMOOTH_S)
-
-    def _swing_frame(self, f: Features) -> dict[str, Vec]:
-        """Per arm: the wrist from its shoulder (lateral, up, forward) in the body frame of the shoulder
-        line low-passed over SWING_FRAME_S.
-
-        A swing turns the arm about its shoulder, and so does the body frame's own jitter: depth jitter on
-        the shoulders turns the frame, and its 0.3 s low-pass (BODY_SMOOTH_S) still sways a level arm's
-        wrist a few centimetres forward and back for a quarter second at a time, like a slow swing.
-        """
-        w = f.world
-        line = self._low_pass("swing line", w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER], f.t, SWING_FRAME_S)
-        body = BodyFrame.from_right(line)
-        out = {}
-        for side, (s, _, wr) in ARMS.items():
-            lateral = body.right if side == "right" else scale(body.right, -1.0)
-            v = tuple((w[wr] - w[s]).tolist())
-            out[side] = (dot(v, lateral), dot(v, body.up), dot(v, body.forward))
-        return out
 
     def _steady_shoulders(self, f: Features) -> dict[str, Vec | None]:
         """Each shoulder low-passed over ORIGIN_SMOOTH_S: the origin a circling wrist is measured from.
@@ -740,8 +706,7 @@ class SignalRecogniser:
             elif signal.motion == "circle":
                 strength = _ramp(self._circle_area(side, posture), *CIRCLE_AREA_M2)
             else:
-                columns = SWING if signal.motion.startswith("oscillate") else slice(1, 4)
-                path = np.array(self._posture_run(history, posture, columns=columns))
+                path = np.array(self._posture_run(history, posture))
                 strength = motion_strength(signal.motion, path, going) if len(path) >= 5 else 0.0
             self._cache[key] = strength
         return self._cache[key]
@@ -784,9 +749,8 @@ class SignalRecogniser:
         history: deque, posture: str, max_gap: int = MAX_GAP_FRAMES, columns: slice | int = slice(1, 4)
     ) -> list[tuple[float, ...]]:
         """The wrist path (`columns` of the history: from the shoulder by default, STEADY from the
-        low-passed shoulder for a circle, PUSH from the trunk, SWING in a swing's body frame) over the
-        latest unbroken run of frames in `posture` (oldest first); a frame without that reading (a moving
-        shoulder) does not count.
+        low-passed shoulder for a circle, PUSH from the trunk) over the latest unbroken run of frames in
+        `posture` (oldest first); a frame without that reading (a moving shoulder) does not count.
 
         A movement counts only if it was made in the posture: frames in it scattered over the window
         (an arm passing through the pose again and again in a dance) do not add up to a swing.
