@@ -212,11 +212,23 @@ SWING_STARTED_M = (0.15, 0.2)
 # Still swinging: this much travel along the axis in the last frames, to keep a recognised swing going
 # and to start one. A held level arm's wrist jitters up to ~0.16 m over 8 frames in depth (the body
 # frame's turn included). Held-arm episodes read as ASME stop or emergency stop (benchmarks/
-# coach_accuracy.py, held arms, 270 each): 0.08 m to start, 30 one-arm and 54 two-arm; 0.10 m, 7 and 9,
-# the stop swing's onset p90 unchanged (0.47 s, median +1 frame); 0.13 m, 1 and 1, but a swing caught
-# near its turning point waits for the next stroke (~0.2 s: test_coach_signals_steps_reference's stop
-# 0.33 -> 0.53 s). A recognised swing needs only the first near its turning points.
+# coach_accuracy.py, held arms, 270 each), the start's extent taken over the whole run: 0.08 m to
+# start, 30 one-arm and 54 two-arm; 0.10 m, 7 and 9, the stop swing's onset p90 unchanged (0.47 s,
+# median +1 frame); 0.13 m, 1 and 1, but a swing caught near its turning point waits for the next stroke
+# (~0.2 s: test_coach_signals_steps_reference's stop 0.33 -> 0.53 s). A recognised swing needs only the
+# first near its turning points.
 SWINGING_FRAMES, SWINGING_M = 8, (0.08, 0.10)
+# A swing has started when the wrist's extent along the axis over its last half stroke (0.5 s: half a
+# swing at 1 Hz, the slowest the harness makes) reaches SWING_STARTED_M; a recognised one keeps going on
+# the whole run's. Over a whole 1.5 s posture run a held arm's jitter reaches 0.15 m now and then (the
+# extremes of a longer window are wider); a swing of ±20° moves the wrist ±0.18 m and covers that within
+# half a stroke, wherever the stroke is caught. Held-arm episodes read as stop: 7 -> 2 (one arm), 9 -> 0
+# (both); the stop swings' onsets unchanged (median 0.40 s, p90 0.47 s; emergency stop 0.30, 0.40 s).
+# The 2 left come from the body frame's sway (BODY_SMOOTH_S) under the shoulders' depth jitter, which
+# turns a level arm about its shoulder as a swing does. A swing read in a frame low-passed over 1 s reads
+# none, but a trunk turned 20–30° (mocap.twist) while an arm is held level then reads as stop 167 times
+# in 216 turns, against 98 before this window and 42 with it.
+STROKE_FRAMES = 15
 # A circle is read from the wrist relative to its shoulder low-passed over this long: the shoulder's own
 # jitter would add as much again as the wrist's (a signaller's shoulder moves slowly, the hand fast).
 ORIGIN_SMOOTH_S = 0.5
@@ -239,6 +251,13 @@ TURNING_AREA_M2 = (0.0015, 0.004)
 # A sideways sweep may gain this much forward (a kicker's guard: ~0.25 m), and change height this much
 # (the hand rises from the chest to about shoulder height; jitter after the 5-frame average adds ~3 cm).
 SWEEP_FORWARD_M, SWEEP_HEIGHT_M = 0.15, 0.15
+# A sweep out is one quick movement (the harness's takes 0.3 s): its evidence is how far out the hand went
+# from its innermost point of the last 0.4 s (the way out from the run's innermost point must still be
+# level and in the body's plane). Measured from the innermost point of a whole 1.5 s run, a forearm held
+# before the chest gained 0.12 m sideways now and then (the extremes of a longer window are wider):
+# 8 GB 5082 stops in 270 held-arm episodes (benchmarks/coach_accuracy.py), none over the last 0.4 s; a
+# sweep's onset is unchanged (it has gone 0.2 m out within 0.1 s of starting).
+SWEEP_OUT_FRAMES = 12
 PAIR_HEIGHT_M = (0.1, 0.2)  # a two-arm signal: the wrists' height difference it tolerates, and none above
 OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
 # A push along a straight arm (ASME travel, EU right/left): the hand travels ~10–15 cm along the arm about
@@ -336,7 +355,9 @@ def motion_strength(kind: str, path: np.ndarray, going: bool = False) -> float:
             return 0.0
         if float(np.ptp(path[-SWINGING_FRAMES:, axis])) < SWINGING_M[0 if going else 1]:
             return 0.0
-        return _ramp(along, 0.05, SWING_STARTED_M[1]) if along >= SWING_STARTED_M[0] else 0.0
+        # Started within the last half stroke; once recognised, kept on the whole run's extent.
+        extent = along if going else float(np.ptp(path[-STROKE_FRAMES:, axis]))
+        return _ramp(extent, 0.05, SWING_STARTED_M[1]) if extent >= SWING_STARTED_M[0] else 0.0
     if kind == "sweep_out":
         # From in front of the chest out to the side, level (GB 停止 水平挥向一侧): the hand goes out and
         # back towards the body's plane; a punch or a kicker's guard goes out and forward, or up.
@@ -344,7 +365,9 @@ def motion_strength(kind: str, path: np.ndarray, going: bool = False) -> float:
         forward, up = float(sweep[-1, 2] - sweep[0, 2]), abs(float(sweep[-1, 1] - sweep[0, 1]))
         if forward > SWEEP_FORWARD_M or up > SWEEP_HEIGHT_M:
             return 0.0
-        return _ramp(float(sweep[-1, 0] - sweep[0, 0]), 0.0, SWING_STARTED_M[1])
+        # How far out it went lately: one quick movement, not jitter's drift over the whole run.
+        recent = path[-SWEEP_OUT_FRAMES:, 0]
+        return _ramp(float(recent[-1] - np.min(recent)), 0.0, SWING_STARTED_M[1])
     if kind == "sweep_down":
         y = path[:, 1]
         return _ramp(float(np.max(y) - y[-1]), 0.0, SWING_STARTED_M[1])
