@@ -6,6 +6,8 @@ import numpy as np
 from signal_world import keep, signals_read
 
 from coach import signals
+from coach.context import FrameContext
+from coach.engine import Coach, CoachConfig
 from coach.geometry import joint_flexion_deg
 from vision import mocap
 from vision.landmarks import Landmark as L
@@ -50,6 +52,35 @@ def test_a_forward_push_is_bridge_travel_towards_or_away_from_the_operator(human
     assert run(humanoid, "asme_b30", push, yaw=120.0) == {"bridge_forward"}  # away from it
 
 
+def onset_after_forming(humanoid, toward, yaw, formed):
+    """Noise-free: the delay from the arm reaching the pose (at `formed` s) to the travel signal's event;
+    the hand is at the back of a push at whole seconds (`mocap.push_arm`, 12 cm once a second)."""
+    push = mocap.Episode(
+        "push", formed - 0.3, formed + 2.0, keep, time_varying=mocap.push_arm("right", toward)
+    )
+    camera = mocap.Camera(yaw_deg=yaw)
+    rec = mocap.render(mocap.standing(), formed + 2.5, camera=camera, episodes=[push], humanoid=humanoid)
+    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="asme_b30"))
+    for frame in rec.frames:
+        coach.process(frame, FrameContext())
+    events = [e for e in coach.events if e.kind == "signal"]
+    assert [e.detail["signal"] for e in events] == [
+        "bridge_backward" if toward == "forward" else "trolley_left"
+    ]
+    return events[0].detected_at - formed
+
+
+def test_a_push_is_read_three_frames_after_its_first_7_5_cm(humanoid):
+    # Formed at the back or the front of a stroke, the push is read 7.5 cm into it and 3 frames on,
+    # 0.40–0.47 s after forming (0.15 s on, as other moving signals: 0.50–0.53 s); formed mid-stroke,
+    # the rest of that stroke is too short and the next one is read, 0.65–0.72 s after forming.
+    for toward, yaw in (("side", 0.0), ("forward", 60.0)):
+        for formed in (2.0, 2.5):
+            assert onset_after_forming(humanoid, toward, yaw, formed) < 0.48, (toward, formed)
+        for formed in (2.25, 2.75):
+            assert onset_after_forming(humanoid, toward, yaw, formed) < 0.74, (toward, formed)
+
+
 def test_a_held_arm_or_a_stop_swing_is_no_travel(humanoid):
     held_forward = mocap.push_arm("right", "forward", travel_m=0.0)
     assert not run(humanoid, "asme_b30", held_forward, yaw=60.0) & TRAVEL
@@ -74,4 +105,8 @@ def test_push_strength_reads_travel_along_the_arm_not_across_it():
     assert signals.push_strength(path(half_push, 0.02)) == 1.0
     assert signals.push_strength(path(half_push, 0.02, direction=(0.0, 1.0))) == 1.0  # any heading
     assert signals.push_strength(path(half_push / 3, 0.02)) == 0.0  # 4 cm: a held arm's jitter
+    # 8 cm (7.6 cm after the 7-frame average) is a push for every standard's cap (ASME's 0.8 the lowest);
+    # 7 cm (6.7 cm) is none: a held arm's jitter reads over 5.8 cm 1 % of the time.
+    assert signals.push_strength(path(half_push * 0.08 / 0.12, 0.02)) * 0.8 >= signals.RECOGNISE.enter
+    assert signals.push_strength(path(half_push * 0.07 / 0.12, 0.02)) == 0.0
     assert signals.push_strength(path(half_push, 0.3)) == 0.0  # a swing across the arm
