@@ -786,6 +786,7 @@ def write_results(
         "what the most jittery of 270 held arms does. The fit alone reads the ramp into and out of the pose as",
         "an arc (at the same false circles ASME lower came later); a band-pass (a 5- or 9-frame average, a drift",
         "term) or the path in the camera's axes instead of the body's moved the area's onsets by 0.03 s at most.",
+        "The EU stop episodes (a held raised arm, their own seeds) read one false raise (the area alone none).",
         "EU stop and raise are the",
         "same raised arm, held or circling: in its first ~0.4 s a circle is within a held arm's jitter, so stop",
         "sometimes comes first (last column; waiting longer would take stop's own onset over 0.5 s), and the raise",
