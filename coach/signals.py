@@ -13,11 +13,12 @@ evidence (x a cap where the standard relies on fingers or palm the pose model ca
   the signal's axis, and mostly along it, while the arm held the posture; the first half swing is
   enough, a full back-and-forth is not waited for. A push along a straight arm (ASME travel, EU
   right/left) hardly moves the wrist from its own shoulder, the trunk goes with it: it is read along the
-  arm from where the shoulder has been, its low-pass (`push_strength`). A circle is the area the wrist sweeps about its
-  centre in one sense of rotation, measured from the low-passed shoulder and over every recent stretch
-  of the path (`circle_area`); a held signal that shares its posture with a circle yields to the
-  first signs of one, and the circle replaces it once recognised. A sweep (GB 5082)
-  goes out of its starting posture: sideways and level from the chest, or down to shoulder level.
+  arm from where the shoulder has been, its low-pass (`push_strength`). A circle is the area the wrist
+  sweeps about its centre in one sense of rotation (`circle_area`) together with how well a hand turning
+  at a signaller's pace fits the path, depth weighed by its jitter (`circle_fit`), both measured from the
+  low-passed shoulder and over every recent stretch of the path; a held signal that shares its posture
+  with a circle yields to the first signs of one, and the circle replaces it once recognised. A sweep
+  (GB 5082) goes out of its starting posture: sideways and level from the chest, or down to shoulder level.
 * Two-arm signals are mirror images: both wrists at one height.
 * A short debounce (`DEBOUNCE_S`) then emits it; emergency stop has the shortest (§4.5).
 
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -96,7 +96,8 @@ class ArmState:
     camera_x: float  # shoulder→wrist along the image's x axis (operator's right)
     camera_z: float  # shoulder→wrist along the viewing direction (away from the operator)
     visible: bool
-    # (lateral, up, forward) of the wrist from the low-passed shoulder; None while the shoulder moves
+    # The wrist from the low-passed shoulder in the pose model's own axes (x the image's right, y down, z
+    # the camera's depth, the noisiest: `circle_fit` weighs it so); None while the shoulder moves.
     steady: Vec | None = None
 
     @property
@@ -112,7 +113,8 @@ def arm_states(
     f: Features, shoulder_line: Vec | None = None, shoulders: dict[str, Vec | None] | None = None
 ) -> dict[str, ArmState]:
     """Both arms in the body frame of `shoulder_line` (left to right; default: this frame's shoulders),
-    `steady` measured from `shoulders` (per side, e.g. low-passed; default: this frame's)."""
+    `steady` measured from `shoulders` (per side, e.g. low-passed; default: this frame's) in the pose
+    model's axes."""
     w = f.world.tolist()
     vis = f.visibility
     # The shoulder line is twice as long as the hip line, so its direction is less noisy.
@@ -137,13 +139,13 @@ def arm_states(
             camera_x=v[0],
             camera_z=v[2],
             visible=min(vis[s], vis[e], vis[wr]) >= VISIBLE,
-            steady=arm if shoulders is None else _from(shoulders[side], w[wr], local),
+            steady=v if shoulders is None else _from(shoulders[side], w[wr]),
         )
     return out
 
 
-def _from(origin: Vec | None, wrist: Vec, local: Callable[[Vec], Vec]) -> Vec | None:
-    return None if origin is None else local(sub(wrist, origin))
+def _from(origin: Vec | None, wrist: Vec) -> Vec | None:
+    return None if origin is None else sub(wrist, origin)
 
 
 # Posture predicates: arm -> matches (bool). `near_level` finds the malformed "arm not level".
@@ -236,15 +238,31 @@ ORIGIN_SMOOTH_S = 0.5
 # arm's shoulder stays within 0.045 m (harness jitter, 240 held-arm episodes), a spin on the spot drags
 # it ~0.17 m (median).
 ORIGIN_FOLLOW_S, ORIGIN_LAG_M = 0.15, 0.06
-# A circle: the horizontal wrist path (7-frame average) sweeps this much area about its centroid in one
-# sense of rotation (m², see `circling`), over the best of its recent stretches (`circle_area`);
-# confidence 0.6 needs ~0.0039. A held arm's jitter (3 cm in depth) reads at most 0.0037 (240 held-arm
-# episodes in the circle postures, harness noise; 99 % of frames under 0.0024); a noise-free hand
-# circling at 1 turn/s passes 0.0039 after ~0.5 turn (10 cm), ~0.6 turn (7 cm), ~0.8 turn (5 cm). Half
-# the threshold would save ~0.15 s and read ~2 false circles a minute on held arms.
-CIRCLE_AREA_M2 = (0.0032, 0.0042)
+# A circle shows in two ways, each read over the best of the path's recent stretches, and must show in
+# both (`circle_evidence`):
+# * its shape: the horizontal wrist path (7-frame average) sweeps area about its centroid in one sense
+#   of rotation (m², `circle_area`). The area is blind to how noisy each axis is: scaling an axis by its
+#   jitter scales every path's area alike.
+# * its pace: a hand turning at CIRCLE_FIT_HZ, fitted to the horizontal path by least squares with each
+#   axis weighed by its jitter (`circle_fit`): depth, the pose model's worst axis, counts a quarter.
+# Each is taken relative to what a held arm's jitter reads of it (CIRCLE_HELD: the area's old threshold,
+# and the fit's score at as many false circles on the held-arm episodes of benchmarks/coach_accuracy.py),
+# the evidence is their geometric mean (a swing fits half a turn each way but sweeps no area; jitter
+# rarely reads high in both), and confidence 0.6 needs 0.92 of it. Over 540 held-arm episodes per circle
+# posture (the benchmark's seeds and as many fresh ones) the evidence reads 5 false circles, the area
+# alone 6; a noise-free 5 cm circle passes after ~0.65 turn (the area alone: ~0.8), 7 cm ~0.5,
+# 10 cm ~0.4. The benchmark's circle onsets (median) come 0.03–0.13 s sooner.
+CIRCLE_EVIDENCE = (0.76, 1.0)
+CIRCLE_HELD = (0.00373, 116.0)  # area m², fit score: the most a held arm's jitter reads (see above)
 CIRCLE_FULL_FRAMES = 15  # 0.5 s at 30 fps: held-arm jitter sweeps less over a shorter stretch, in proportion
 CIRCLE_MIN_FRAMES = 9
+FRAME_S = 1 / 30  # the pose stream's frame period, which the fit's templates assume
+# The fit's paces (turns/s: ~1 turn/s as the harness assumes, EU 92/58's "slowly" at half that) and
+# stretches (frames: the shortest the area reads, up to a turn); jitter σ per horizontal axis (x, depth),
+# m: only their ratio weighs the axes (a monocular model's depth ~2x its lateral jitter, as the harness's).
+CIRCLE_FIT_HZ = (0.5, 0.9, 1.3)
+CIRCLE_FIT_FRAMES = (9, 13, 17, 21, 25, 30)
+CIRCLE_JITTER_M = (0.015, 0.03)
 # A static signal is not held while a circle is building: it yields from the first signs of one (a held
 # arm reads under 0.0024 m² 99 % of the time; a stop is still recognised under 0.0023).
 TURNING_AREA_M2 = (0.0015, 0.004)
@@ -304,6 +322,55 @@ def _swept_areas(path: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.where(total > 0, swept / 2 * swept / np.maximum(total, 1e-12), 0.0)
 
 
+def _fit_templates() -> tuple[np.ndarray, np.ndarray]:
+    """Per stretch and pace: the turning phasor's cos and sin over the stretch's last frames (centred on
+    the stretch: its centre is fitted away), and the inverse of the fit's normal matrix."""
+    n, (wx, wz) = max(CIRCLE_FIT_FRAMES), (1 / s**2 for s in CIRCLE_JITTER_M)
+    templates = np.zeros((n, len(CIRCLE_FIT_FRAMES), len(CIRCLE_FIT_HZ), 2))
+    normal = np.zeros((len(CIRCLE_FIT_FRAMES), len(CIRCLE_FIT_HZ), 2, 2))
+    for i, frames in enumerate(CIRCLE_FIT_FRAMES):
+        t = (np.arange(frames) - (frames - 1) / 2) * FRAME_S
+        for j, hz in enumerate(CIRCLE_FIT_HZ):
+            c, s = np.cos(2 * math.pi * hz * t), np.sin(2 * math.pi * hz * t)
+            c, s = c - c.mean(), s - s.mean()
+            templates[n - frames :, i, j] = np.stack([c, s], axis=1)
+            cc, ss, cs = c @ c, s @ s, (wz - wx) * (c @ s)
+            normal[i, j] = [[wx * cc + wz * ss, cs], [cs, wx * ss + wz * cc]]
+    return templates.reshape(n, -1), np.linalg.inv(normal)
+
+
+_FIT_TEMPLATES, _FIT_INVERSE = _fit_templates()
+_SENSES = np.array([1.0, -1.0])[:, None, None]
+
+
+def circle_fit(path: np.ndarray) -> float:
+    """How much of the horizontal wrist path (n, 3: x, y, z in the pose model's axes) a hand turning
+    at one of CIRCLE_FIT_HZ explains, in jitter variances: the best over the stretches of
+    CIRCLE_FIT_FRAMES ending now, the paces and both senses of rotation.
+
+    Per stretch the path is fitted by a centre plus x = a cos - b sin, z = ±(a sin + b cos) (weighted
+    least squares, each axis by its CIRCLE_JITTER_M); the score is the weighted sum of squares the
+    turning part explains. A half turn is already a coherent arc; jitter fits it only by chance.
+    """
+    if len(path) < CIRCLE_MIN_FRAMES:
+        return 0.0
+    n = _FIT_TEMPLATES.shape[0]
+    recent = path[-n:, [0, 2]]
+    proj = (recent.T @ _FIT_TEMPLATES[n - len(recent) :]).reshape(2, len(CIRCLE_FIT_FRAMES), -1, 2)
+    (xc, xs), (zc, zs) = np.moveaxis(proj[0], -1, 0), np.moveaxis(proj[1], -1, 0)
+    wx, wz = (1 / s**2 for s in CIRCLE_JITTER_M)
+    b = np.stack([wx * xc + _SENSES * wz * zs, -wx * xs + _SENSES * wz * zc], axis=-1)
+    score = (np.einsum("fhij,sfhj->sfhi", _FIT_INVERSE, b) * b).sum(axis=-1)
+    fits = np.array(CIRCLE_FIT_FRAMES)[:, None] <= len(path)  # stretches the path is long enough for
+    return float(score[:, fits[:, 0]].max())
+
+
+def circle_evidence(area: float, fit: float) -> float:
+    """A circle's evidence from a path's `circle_area` and `circle_fit`: their geometric mean, each
+    relative to the most a held arm's jitter reads of it (CIRCLE_HELD)."""
+    return math.sqrt(max(0.0, area / CIRCLE_HELD[0]) * max(0.0, fit / CIRCLE_HELD[1]))
+
+
 def circling(path: np.ndarray) -> float:
     """How much the wrist path (n, 3: lateral, up, forward) turns about its centre, m².
 
@@ -354,7 +421,7 @@ def motion_strength(kind: str, path: np.ndarray, going: bool = False) -> float:
     not look like a movement.
     """
     if kind == "circle":
-        return _ramp(circle_area(path), *CIRCLE_AREA_M2)
+        return _ramp(circle_evidence(circle_area(path), circle_fit(path)), *CIRCLE_EVIDENCE)
     path = uniform_filter1d(path, 5, axis=0, mode="nearest")
     if kind == "static":
         return 1.0 - _ramp(float(np.max(np.ptp(path, axis=0))), *STILL_SPREAD_M)
@@ -707,7 +774,7 @@ class SignalRecogniser:
                 # Held, not circling: over a short window a slow circle moves the wrist no more than
                 # jitter does, but it turns one way all along (EU "stop" vs "raise": the same raised arm).
                 circles = posture in self._circled  # only where a circle shares the posture
-                turning = _ramp(self._circle_area(side, posture), *TURNING_AREA_M2) if circles else 0.0
+                turning = _ramp(self._circle(side, posture)[0], *TURNING_AREA_M2) if circles else 0.0
                 strength = motion_strength("static", path) * (1.0 - turning) if len(path) >= 5 else 0.0
             elif (posture, signal.motion) in ALONG_ARM:
                 # A push: the trunk goes with a straight arm, the wrist hardly moves from its shoulder
@@ -721,7 +788,7 @@ class SignalRecogniser:
                 level = "side_level" in history[-1][4]
                 strength = motion_strength(signal.motion, path) if level and len(path) >= 5 else 0.0
             elif signal.motion == "circle":
-                strength = _ramp(self._circle_area(side, posture), *CIRCLE_AREA_M2)
+                strength = _ramp(self._circle(side, posture)[1], *CIRCLE_EVIDENCE)
             else:
                 path = np.array(self._posture_run(history, posture))
                 strength = motion_strength(signal.motion, path, going) if len(path) >= 5 else 0.0
@@ -733,14 +800,15 @@ class SignalRecogniser:
         gate = self._malformed_gates["not_level"] if posture == "near_level" else self._gates[signal.name]
         return gate.active
 
-    def _circle_area(self, side: str, posture: str) -> float:
-        """`circle_area` of the wrist's run in `posture`, from the low-passed shoulder (once per frame:
-        a circle and the held signal that yields to it read the same)."""
-        key = (side, "circle_area", posture, 0.0)
-        if key not in self._cache:
+    def _circle(self, side: str, posture: str) -> tuple[float, float]:
+        """`circle_area` and `circle_evidence` of the wrist's run in `posture`, from the low-passed
+        shoulder (once per frame: a circle and the held signal that yields to it read the same run)."""
+        area, evidence = (side, "circle_area", posture), (side, "circle", posture)
+        if area not in self._cache:
             run = np.array(self._posture_run(self._history[side], posture, CIRCLE_GAP_FRAMES, STEADY))
-            self._cache[key] = circle_area(run)
-        return self._cache[key]
+            self._cache[area] = circle_area(run)
+            self._cache[evidence] = circle_evidence(self._cache[area], circle_fit(run))
+        return self._cache[area], self._cache[evidence]
 
     @staticmethod
     def _swept_from(history: deque, posture: str) -> list[tuple[float, float, float]]:

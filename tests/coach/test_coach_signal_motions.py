@@ -20,15 +20,16 @@ def run(humanoid, standard, *arms, seconds=5.0, seed=0, start=1.0):
 
 
 def test_half_a_turn_is_a_circle_and_jitter_or_a_swing_is_not():
-    need = signals.CIRCLE_AREA_M2[0] + 0.67 * (signals.CIRCLE_AREA_M2[1] - signals.CIRCLE_AREA_M2[0])
-    assert signals.circling(circle_path(0.5)) > need  # 10 cm radius: half a turn is enough
-    assert signals.motion_strength("circle", circle_path(0.5)) > 0.6
-    assert signals.circling(circle_path(0.5, radius=0.05)) < need  # a small one needs longer
+    assert signals.motion_strength("circle", circle_path(0.5)) > 0.6  # 10 cm radius: half a turn is enough
+    assert signals.motion_strength("circle", circle_path(0.5, radius=0.05)) == 0.0  # a small one needs longer
     held = np.random.default_rng(1).normal(0.0, 0.02, (45, 3))  # 1.5 s of a held wrist's jitter
-    assert signals.circling(held) < signals.CIRCLE_AREA_M2[0]
+    assert signals.motion_strength("circle", held) == 0.0
     t = np.linspace(0.0, 1.5, 45)
     swing = np.stack([0.15 * np.sin(2 * math.pi * t), 0 * t, 0.02 * np.sin(2 * math.pi * t)], axis=1)
     assert signals.circling(swing) < 0.001  # back and forth along a line encloses nothing
+    # A swing is half a turn each way: the fit of one sense explains much of it, the area nothing.
+    assert signals.circle_fit(swing) > signals.CIRCLE_HELD[1]
+    assert signals.motion_strength("circle", swing) == 0.0
 
 
 def test_eu_raise_is_the_circling_raised_arm_and_stop_the_held_one(humanoid):

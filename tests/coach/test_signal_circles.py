@@ -24,14 +24,35 @@ def jitter(frames, seed, sigma=(0.015, 0.015, 0.03), rho=0.6):
 
 
 def test_a_held_wrists_jitter_never_reads_as_a_circle_over_any_stretch():
-    areas = [signals.circle_area(jitter(45, seed)) for seed in range(200)]
-    assert max(areas) < signals.CIRCLE_AREA_M2[0]
+    evidence = [
+        signals.circle_evidence(signals.circle_area(p), signals.circle_fit(p))
+        for p in (jitter(45, seed) for seed in range(200))
+    ]
+    assert max(evidence) < signals.CIRCLE_EVIDENCE[0]
 
 
 def test_a_small_circle_shows_within_a_turn_a_large_one_within_half():
     assert signals.motion_strength("circle", circle_path(1.0, 0.05)) == 1.0
     assert signals.motion_strength("circle", circle_path(0.5, 0.05)) == 0.0
     assert signals.motion_strength("circle", circle_path(0.5, 0.1)) == 1.0
+
+
+def test_a_5_cm_circle_shows_in_less_turn_than_its_area_alone_needs():
+    # The area alone passed its held-arm reference (CIRCLE_HELD) after ~0.8 turn of a 5 cm circle.
+    path = circle_path(0.7, 0.05)
+    assert signals.circle_area(path) < signals.CIRCLE_HELD[0]
+    assert signals.motion_strength("circle", path) == 1.0
+
+
+def test_the_fit_weighs_depth_by_its_jitter():
+    # The same oval, long across the image or long in the camera's depth (the same path turned a
+    # quarter): the area, blind to each axis' noise, reads both alike; the fit trusts depth a quarter
+    # as much (jitter 3 cm vs 1.5 cm), so the oval long across the image reads ~3x as much.
+    phase = np.arange(18) * signals.FRAME_S * 2 * math.pi * 0.9
+    across = np.stack([0.04 * np.cos(phase), 0 * phase, 0.02 * np.sin(phase)], axis=1)
+    deep = np.stack([-0.02 * np.sin(phase), 0 * phase, 0.04 * np.cos(phase)], axis=1)
+    assert math.isclose(signals.circle_area(across), signals.circle_area(deep))
+    assert signals.circle_fit(across) > 2.5 * signals.circle_fit(deep)
 
 
 def test_a_circle_after_a_held_stretch_is_seen_within_a_turn():
@@ -53,7 +74,8 @@ def test_the_steady_wrist_is_measured_from_the_given_shoulders(humanoid):
     rec = mocap.render(mocap.standing(), 0.1, humanoid=humanoid)
     f = features(rec.frames[0].world)
     raw = signals.arm_states(f)
-    assert all(a.steady == (a.lateral, a.up, a.forward) for a in raw.values())
+    for side, (s, _, w) in signals.ARMS.items():  # in the pose model's axes, depth last
+        assert np.allclose(raw[side].steady, f.world[w] - f.world[s])
     shoulders = {side: tuple(f.world[s].tolist()) for side, (s, _, _) in signals.ARMS.items()}
     assert signals.arm_states(f, shoulders=shoulders) == raw
     # The right shoulder's origin a tenth of the way down the arm: the wrist is 0.9 arm from it.
