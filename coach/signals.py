@@ -237,7 +237,7 @@ SWINGING_FRAMES, SWINGING_M = 8, (0.08, 0.10)
 # The 2 left come from the body frame's sway (BODY_SMOOTH_S) under the shoulders' depth jitter, which
 # turns a level arm about its shoulder as a swing does. A swing read in a frame low-passed over 1 s reads
 # none, but a trunk turned 20–30° (mocap.twist) while an arm is held level then reads as stop 167 times
-# in 216 turns, against 98 before this window and 42 with it.
+# in 216 turns, against 98 before this window and 42 with it (before TURN_REFERENCES).
 STROKE_FRAMES = 15
 # A circle is read from the wrist relative to its shoulder low-passed over this long: the shoulder's own
 # jitter would add as much again as the wrist's (a signaller's shoulder moves slowly, the hand fast).
