@@ -579,10 +579,23 @@ def _held_pose(side: str, pose: tuple[float, float, float, float]) -> Movement:
     return mocap.arm_keyframes(side, [(0.0, *pose)], EPISODE_S)
 
 
+def _trunk_turn(k: int) -> Movement:
+    """Episode k's trunk turn while the arm is held: 20–30° over 0.3–0.5 s, held 0.6 s and back, starting
+    0.5–0.95 s into the episode, to the left and to the right for either arm."""
+    angle = (20.0 + 10.0 * k / (EPISODES_PER_VIEW - 1)) * (1.0 if k // 2 % 2 == 0 else -1.0)
+    return mocap.trunk_turn(angle, EPISODE_STARTS[k] + 0.5 + 0.05 * k, 0.3 + 0.05 * (k % 5), 0.6)
+
+
 HELD = (
     (
         "side level, one arm",
         lambda k: mocap.signal_arm(_arm(k), 86 + k),
+        SIGNAL_YAWS,
+        ("asme_b30", "eu_92_58"),
+    ),
+    (
+        "side level, one arm, trunk turning",
+        lambda k: [mocap.signal_arm(_arm(k), 86 + k), _trunk_turn(k)],
         SIGNAL_YAWS,
         ("asme_b30", "eu_92_58"),
     ),
@@ -709,9 +722,12 @@ def _held_lines(held: list[dict]) -> list[str]:
         "innermost point of the last 0.4 s; the swings' and sweeps' onsets did not change. The ASME stops left",
         "come from the sway of the body frame (the shoulder line low-passed over 0.3 s) under the shoulders'",
         "depth jitter, which turns a level arm about its shoulder as a swing does; a slower frame removes them",
-        "but reads a trunk turned while an arm is held level as stop more often. Forward pushes (bridge) read a",
-        "held arm's jitter 11 times in 300 holds while the push was read from the trunk's midline instead of",
-        "the arm's shoulder. EU raise circles still read it now and then.",
+        "but reads a trunk turned while an arm is held level as stop more often. With the trunk turning, the",
+        "level arm turns with it (20–30° over 0.3–0.5 s, held 0.6 s and back, once in each hold): the lagging",
+        "frame saw the wrist sweep forward and back like a swing, 88 stops in 270 holds; no swing starts now",
+        "while the body frame is off the shoulder line low-passed over 0.1 s by over 7° or over 1 s by over 5°.",
+        "Forward pushes (bridge) read a held arm's jitter 11 times in 300 holds while the push was read from",
+        "the trunk's midline instead of the arm's shoulder. EU raise circles still read it now and then.",
         "",
         "| held posture | standard | camera yaws | holds | false signals | per 10 min held | expected (static) |",
         "|---|---|---|---|---|---|---|",

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from coach.events import CoachEvent
-from coach.geometry import BodyFrame, Vec, dot, joint_flexion_deg, norm, scale, sub, unit
+from coach.geometry import BodyFrame, Vec, angle_deg, dot, joint_flexion_deg, norm, scale, sub, unit
 from coach.rules import VISIBLE, Features
 from coach.temporal import Gate, Timing
 from lab.bus.text import Text, UserError
@@ -64,6 +64,16 @@ UPRIGHT_MAX_TRUNK_DEG = 30.0
 STANCE_WINDOW_S = 0.5
 FEET_STILL_M = 0.15  # ankles (hip-relative, 5-frame average) move less than this over the window
 BODY_SMOOTH_S = 0.3  # time constant of the body frame the arms are measured in
+# The trunk is turning while the body frame is off the shoulder line low-passed over one of these times
+# (s) by more than its angle (°); a swing starts only in the frames since (`_trunk_turning`). A signaller
+# following the load turns the trunk 20–30° within 0.3–0.5 s and a level arm turns with it: the body
+# frame lags the turn by up to ~19° and reads the wrist sweep ~0.2 m forward and back about its
+# shoulder, as a swing does. Early in a turn the 0.1 s line runs ahead of the body frame, late in it
+# (and when it turns back) the 1 s line lags behind. The frames' jitter (3 cm in depth on each shoulder)
+# sets the angles: held-arm episodes with a trunk turn (benchmarks/coach_accuracy.py) read as stop 88
+# times in 270 without this, 13 with it, the stop swings' onsets unchanged; tighter (0.1 s, 6°; 1 s, 4°)
+# reads 6, but jitter then cuts some stop swings short (onset max 0.57 -> 0.83 s).
+TURN_REFERENCES = ((0.1, 7.0), (1.0, 5.0))
 # Time constant of the shoulder point a push is read from: a push goes out and back within a second.
 PUSH_SMOOTH_S = 1.0
 MAX_GAP_FRAMES = 3  # a moving signal's posture run may miss this many frames (jitter at a threshold)
@@ -229,7 +239,7 @@ SWINGING_FRAMES, SWINGING_M = 8, (0.08, 0.10)
 # The 2 left come from the body frame's sway (BODY_SMOOTH_S) under the shoulders' depth jitter, which
 # turns a level arm about its shoulder as a swing does. A swing read in a frame low-passed over 1 s reads
 # none, but a trunk turned 20–30° (mocap.twist) while an arm is held level then reads as stop 167 times
-# in 216 turns, against 98 before this window and 42 with it.
+# in 216 turns, against 98 before this window and 42 with it (before TURN_REFERENCES).
 STROKE_FRAMES = 15
 # A circle is read from the wrist relative to its shoulder low-passed over this long: the shoulder's own
 # jitter would add as much again as the wrist's (a signaller's shoulder moves slowly, the hand fast).
@@ -585,6 +595,7 @@ class SignalRecogniser:
         self._feet: deque[tuple[float, np.ndarray | None]] = deque()  # (t, ankles hip-relative or None)
         # Low-passed (time, value): the shoulder line, each shoulder (for circles and for pushes).
         self._smooth: dict[str, tuple[float, np.ndarray]] = {}
+        self._turned_at = -math.inf  # when the trunk last turned (`_trunk_turning`)
         malformed = replace(RECOGNISE, min_duration=MALFORMED_DEBOUNCE_S)
         self._malformed_gates = {"not_level": Gate(malformed), "wrong_hand": Gate(malformed)}
         self._malformed_open: dict[str, CoachEvent] = {}
@@ -596,7 +607,10 @@ class SignalRecogniser:
         self._fractions: dict[tuple[str, float], dict[str, float]] = {}
 
     def update(self, f: Features, step_id: str | None) -> tuple[list[CoachEvent], list[CoachEvent]]:
-        arms = arm_states(f, self._shoulder_line(f), self._steady_shoulders(f))
+        line = self._shoulder_line(f)
+        if self._trunk_turning(f, line):
+            self._turned_at = f.t
+        arms = arm_states(f, line, self._steady_shoulders(f))
         pushes = self._along_arm(f)
         for side, arm in arms.items():
             history = self._history[side]
@@ -684,6 +698,17 @@ class SignalRecogniser:
         """
         w = f.world
         return self._low_pass("line", w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER], f.t, BODY_SMOOTH_S)
+
+    def _trunk_turning(self, f: Features, line: Vec) -> bool:
+        """Whether the body frame (`line`) is off the shoulder line low-passed over any of
+        TURN_REFERENCES' times by more than its angle: the trunk turns faster than the frame follows."""
+        w = f.world
+        raw = w[L.RIGHT_SHOULDER] - w[L.LEFT_SHOULDER]
+        right = BodyFrame.from_right(line).right
+        return any(
+            angle_deg(right, BodyFrame.from_right(self._low_pass(f"line {tau}", raw, f.t, tau)).right) > deg
+            for tau, deg in TURN_REFERENCES
+        )
 
     def _steady_shoulders(self, f: Features) -> dict[str, Vec | None]:
         """Each shoulder low-passed over ORIGIN_SMOOTH_S: the origin a circling wrist is measured from.
@@ -790,7 +815,9 @@ class SignalRecogniser:
             elif signal.motion == "circle":
                 strength = _ramp(self._circle(side, posture)[1], *CIRCLE_EVIDENCE)
             else:
-                path = np.array(self._posture_run(history, posture))
+                run = self._posture_run(history, posture, columns=slice(0, 4))
+                # A swing starts in the frames since the trunk last turned; a recognised one keeps going.
+                path = np.array([p[1:] for p in run if going or p[0] > self._turned_at])
                 strength = motion_strength(signal.motion, path, going) if len(path) >= 5 else 0.0
             self._cache[key] = strength
         return self._cache[key]

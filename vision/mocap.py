@@ -442,6 +442,22 @@ def twist(angle_deg: float = 40.0) -> PoseEdit:
     return edit
 
 
+def _eased(x: float) -> float:
+    """0 before, 1 after, a cosine in between: a movement that speeds up and slows down."""
+    return (1.0 - math.cos(math.pi * min(1.0, max(0.0, x)))) / 2
+
+
+def trunk_turn(angle_deg: float, start_s: float, turn_s: float, hold_s: float) -> Callable[[float], PoseEdit]:
+    """The trunk turned (`twist`) by `angle_deg` over `turn_s` from `start_s`, held `hold_s`, and turned
+    back as fast: e.g. a signaller following the load while an arm is held out (it turns with the chest)."""
+    back_s = start_s + turn_s + hold_s
+
+    def at(t: float) -> PoseEdit:
+        return twist(angle_deg * (_eased((t - start_s) / turn_s) - _eased((t - back_s) / turn_s)))
+
+    return at
+
+
 def arm_pose(side: str, shoulder: np.ndarray, elbow_rad: float) -> PoseEdit:
     """Blend one arm towards a fixed shoulder rotation and elbow angle (used for hand signals)."""
 

@@ -2,8 +2,8 @@
 
 ASME B30 stop is the arm extended to the side and moved back and forth horizontally; GB 5082 stop is the
 forearm level before the chest swept out to one side (shared/reference/hand_signals.md §4.2, §4.3). An arm
-held still in either pose, with a pose model's jitter, is no stop. A static signal is its held pose, and a
-held arm gives it.
+held still in either pose, with a pose model's jitter, is no stop, nor is a level arm that the trunk turns.
+A static signal is its held pose, and a held arm gives it.
 """
 
 import numpy as np
@@ -60,6 +60,16 @@ def test_an_arm_held_forward_is_no_bridge_travel(humanoid):
         for signal in run(humanoid, "asme_b30", held, yaw=yaw, seed=seed)
     ]
     assert read == []
+
+
+def test_a_trunk_turned_with_an_arm_held_level_is_no_asme_stop(humanoid):
+    # A signaller following the load turns the trunk 20–30° within 0.3–0.5 s, and the level arm turns
+    # with it: in the lagging body frame its wrist swept forward and back about the shoulder like a swing.
+    for angle, turn_s in ((25.0, 0.3), (-30.0, 0.4), (20.0, 0.5)):
+        arm = mocap.signal_arm("right" if angle > 0 else "left", 88)
+        turns = [mocap.trunk_turn(angle, start, turn_s, 0.8) for start in (2.5, 5.5)]
+        for yaw in (-30.0, 0.0, 30.0):
+            assert run(humanoid, "asme_b30", arm, *turns, yaw=yaw) == []
 
 
 def test_the_arm_moved_back_and_forth_is_still_stop(humanoid):
