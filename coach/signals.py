@@ -382,7 +382,7 @@ def circle_evidence(area: float, fit: float) -> float:
 
 
 def circling(path: np.ndarray) -> float:
-    """How much the wrist path (n, 3: lateral, up, forward) turns about its centre, m².
+    """How much the wrist path (n, 3; columns 0 and 2 span the horizontal plane) turns about its centre, m².
 
     A circle sweeps area one way from the first quarter turn on, so it is seen before a turn completes;
     jitter and a back-and-forth swing sweep both ways and add up to little. No radius is assumed: a
