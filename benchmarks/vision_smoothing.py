@@ -53,20 +53,26 @@ VISIBLE = 0.5
 SEEDS = (0, 1, 2)
 
 
+def still_photo_landmarks(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe (video mode, unsmoothed) on one still photo with fresh sensor noise each frame: the
+    image and world landmarks of every frame after tracking settles, (frames, 33, 4) and (frames, 33, 3)."""
+    image = photo_bgr(name)
+    rng = np.random.default_rng(0)
+    backend = SolutionPoseBackend(static=False)
+    frames = []
+    for _ in range(STILL_FRAMES):
+        noisy = np.clip(image + rng.normal(0, SENSOR_NOISE, image.shape), 0, 255).astype(np.uint8)
+        frames.append(backend.estimate(cv2.cvtColor(noisy, cv2.COLOR_BGR2RGB)))
+    backend.close()
+    found = [(im, w) for im, w in frames[10:] if im is not None]  # after tracking settles
+    return np.array([im for im, _ in found]), np.array([w for _, w in found])
+
+
 def model_noise() -> dict:
     """Jitter of the real model on still photos: std / body size and lag-1 autocorrelation."""
     stds, correlations = [], []
     for name in PERSON_PHOTOS:
-        image = photo_bgr(name)
-        rng = np.random.default_rng(0)
-        backend = SolutionPoseBackend(static=False)
-        frames = []
-        for _ in range(STILL_FRAMES):
-            noisy = np.clip(image + rng.normal(0, SENSOR_NOISE, image.shape), 0, 255).astype(np.uint8)
-            landmarks, _ = backend.estimate(cv2.cvtColor(noisy, cv2.COLOR_BGR2RGB))
-            frames.append(landmarks)
-        backend.close()
-        points = np.array([f for f in frames[10:] if f is not None])  # after tracking settles
+        points, _ = still_photo_landmarks(name)
         seen = points[:, :, 3].mean(axis=0) > VISIBLE
         deviation = (points[:, seen, :2] - points[:, seen, :2].mean(axis=0)).reshape(len(points), -1)
         stds += list(deviation.std(axis=0) / object_scale(points[0]))
