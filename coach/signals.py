@@ -132,12 +132,8 @@ def arm_states(
     out = {}
     for side, (s, e, wr) in ARMS.items():
         lateral_axis = body.right if side == "right" else scale(body.right, -1.0)
-
-        def local(v: Vec, lateral_axis: Vec = lateral_axis) -> Vec:
-            return (dot(v, lateral_axis), dot(v, body.up), dot(v, body.forward))
-
         v = sub(w[wr], w[s])
-        arm = local(v)
+        arm = (dot(v, lateral_axis), dot(v, body.up), dot(v, body.forward))
         forearm = sub(w[wr], w[e])
         out[side] = ArmState(
             lateral=arm[0],
@@ -381,6 +377,12 @@ def circle_evidence(area: float, fit: float) -> float:
     return math.sqrt(max(0.0, area / CIRCLE_HELD[0]) * max(0.0, fit / CIRCLE_HELD[1]))
 
 
+def circle_strength(area: float, path: np.ndarray) -> float:
+    """How clearly a wrist path whose `circle_area` is `area` shows a circle, in [0, 1] (the area is
+    passed in: the recogniser reads it once a frame for the circle and the held signal alike)."""
+    return _ramp(circle_evidence(area, circle_fit(path)), *CIRCLE_EVIDENCE)
+
+
 def circling(path: np.ndarray) -> float:
     """How much the wrist path (n, 3; columns 0 and 2 span the horizontal plane) turns about its centre, m².
 
@@ -431,7 +433,7 @@ def motion_strength(kind: str, path: np.ndarray, going: bool = False) -> float:
     not look like a movement.
     """
     if kind == "circle":
-        return _ramp(circle_evidence(circle_area(path), circle_fit(path)), *CIRCLE_EVIDENCE)
+        return circle_strength(circle_area(path), path)
     path = uniform_filter1d(path, 5, axis=0, mode="nearest")
     if kind == "static":
         return 1.0 - _ramp(float(np.max(np.ptp(path, axis=0))), *STILL_SPREAD_M)
@@ -813,7 +815,7 @@ class SignalRecogniser:
                 level = "side_level" in history[-1][4]
                 strength = motion_strength(signal.motion, path) if level and len(path) >= 5 else 0.0
             elif signal.motion == "circle":
-                strength = _ramp(self._circle(side, posture)[1], *CIRCLE_EVIDENCE)
+                strength = self._circle(side, posture)[1]
             else:
                 run = self._posture_run(history, posture, columns=slice(0, 4))
                 # A swing starts in the frames since the trunk last turned; a recognised one keeps going.
@@ -828,14 +830,14 @@ class SignalRecogniser:
         return gate.active
 
     def _circle(self, side: str, posture: str) -> tuple[float, float]:
-        """`circle_area` and `circle_evidence` of the wrist's run in `posture`, from the low-passed
+        """`circle_area` and `circle_strength` of the wrist's run in `posture`, from the low-passed
         shoulder (once per frame: a circle and the held signal that yields to it read the same run)."""
-        area, evidence = (side, "circle_area", posture), (side, "circle", posture)
+        area, strength = (side, "circle_area", posture), (side, "circle", posture)
         if area not in self._cache:
             run = np.array(self._posture_run(self._history[side], posture, CIRCLE_GAP_FRAMES, STEADY))
             self._cache[area] = circle_area(run)
-            self._cache[evidence] = circle_evidence(self._cache[area], circle_fit(run))
-        return self._cache[area], self._cache[evidence]
+            self._cache[strength] = circle_strength(self._cache[area], run)
+        return self._cache[area], self._cache[strength]
 
     @staticmethod
     def _swept_from(history: deque, posture: str) -> list[tuple[float, float, float]]:
