@@ -118,14 +118,15 @@ TOP_HOLD_S = 0.35
 
 
 def _chest_sweep(side: str, k: int) -> Movement:
-    chest, out = (70.0, 50.0 - k, -1.6, 180.0), (85.0, 0.0, -0.1, 180.0)
+    raise_deg, swing_deg, elbow_rad, roll_deg = mocap.GB_CHEST
+    chest, out = (raise_deg, swing_deg - k, elbow_rad, roll_deg), mocap.GB_OUT
     sweep = CHEST_HOLD_S + 0.3
     keys = [(0.0, *chest), (CHEST_HOLD_S, *chest), (sweep, *out), (sweep + 0.6, *out), (sweep + 1.2, *chest)]
     return mocap.arm_keyframes(side, keys, EPISODE_S, start_s=EPISODE_STARTS[k])
 
 
 def _down_sweep(side: str, k: int) -> Movement:
-    top, level = (140.0 - k, 0.0, 0.0, 0.0), (90.0, 0.0, 0.0, 0.0)
+    top, level = (mocap.GB_TOP[0] - k, *mocap.GB_TOP[1:]), mocap.LEVEL
     keys = [(0.0, *top), (TOP_HOLD_S, *top), (TOP_HOLD_S + 0.3, *level), (TOP_HOLD_S + 0.6, *level)]
     return mocap.arm_keyframes(side, keys, 1.3, start_s=EPISODE_STARTS[k])
 
@@ -572,7 +573,6 @@ def false_alarms(
 # every standard and enough noise seeds to give HELD_EPISODES episodes.
 HELD_EPISODES = 270
 HELD_S = EPISODE_S - 0.6  # held between the 0.3 s ramps in and out
-GB_CHEST, GB_TOP = (70.0, 50.0, -1.6, 180.0), (140.0, 0.0, 0.0, 0.0)  # the GB 5082 sweeps' start poses
 
 
 def _held_pose(side: str, pose: tuple[float, float, float, float]) -> Movement:
@@ -624,10 +624,15 @@ HELD = (
         ("asme_b30", "eu_92_58", "gb5082"),
     ),
     ("right arm up", lambda k: mocap.signal_arm("right", 172 + k), SIGNAL_YAWS, ("eu_92_58", "gb5082")),
-    ("forearm before the chest (GB stop)", lambda k: _held_pose(_arm(k), GB_CHEST), SIGNAL_YAWS, ("gb5082",)),
+    (
+        "forearm before the chest (GB stop)",
+        lambda k: _held_pose(_arm(k), mocap.GB_CHEST),
+        SIGNAL_YAWS,
+        ("gb5082",),
+    ),
     (
         "arm raised to the side and up (GB hook horizontal)",
-        lambda k: _held_pose(_arm(k), GB_TOP),
+        lambda k: _held_pose(_arm(k), mocap.GB_TOP),
         SIGNAL_YAWS,
         ("gb5082",),
     ),

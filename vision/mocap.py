@@ -586,6 +586,15 @@ def _conjugate(q: np.ndarray) -> np.ndarray:
     return q * np.array([1.0, -1.0, -1.0, -1.0])
 
 
+# Key poses for `arm_keyframes` (raise_deg, swing_deg, elbow_rad, roll_deg): GB 5082 "stop" sweeps the
+# forearm from level before the chest out to the side; "hook horizontal" drops the arm from raised to the
+# side and up down to level (shared/reference/hand_signals.md §4.3).
+GB_CHEST = (70.0, 50.0, -1.6, 180.0)
+GB_OUT = (85.0, 0.0, -0.1, 180.0)
+GB_TOP = (140.0, 0.0, 0.0, 0.0)
+LEVEL = (90.0, 0.0, 0.0, 0.0)
+
+
 def arm_keyframes(
     side: str,
     keys: Sequence[tuple[float, float, float, float, float]],

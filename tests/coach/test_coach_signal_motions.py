@@ -60,7 +60,7 @@ def test_asme_hoist_forearm_circles_horizontally_and_is_recognised(humanoid):
 
 
 def chest_sweep(side):
-    chest, out = (70.0, 50.0, -1.6, 180.0), (85.0, 0.0, -0.1, 180.0)
+    chest, out = mocap.GB_CHEST, mocap.GB_OUT
     keys = [(0.0, *chest), (0.6, *chest), (0.9, *out), (1.5, *out), (2.1, *chest)]
     return mocap.arm_keyframes(side, keys, 3.0, start_s=1.0)
 
@@ -82,7 +82,7 @@ def test_a_sweep_that_goes_forward_is_no_stop():
 
 
 def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
-    top, level = (140.0, 0.0, 0.0, 0.0), (90.0, 0.0, 0.0, 0.0)
+    top, level = mocap.GB_TOP, mocap.LEVEL
     keys = [(0.0, *top), (0.35, *top), (0.65, *level), (1.3, *level)]
     sweeps = run(humanoid, "gb5082", mocap.arm_keyframes("right", keys, 3.0, start_s=1.0))
     assert [e.detail["signal"] for e in sweeps] == ["trolley_left"]  # the right arm, seen by the operator

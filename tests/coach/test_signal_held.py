@@ -12,8 +12,6 @@ from signal_world import signals_read
 from coach import signals
 from vision import mocap
 
-GB_CHEST = (70.0, 50.0, -1.6, 180.0)  # GB 5082 stop's start: forearm level before the chest
-
 
 def run(humanoid, standard, *arms, yaw=0.0, seed=0):
     """The signals recognised while a standing signaller holds `arms` from 1 s to 9 s (noisy landmarks)."""
@@ -44,7 +42,9 @@ def test_both_level_arms_held_are_no_asme_stop(humanoid):
 
 def test_a_forearm_held_before_the_chest_is_no_gb_stop(humanoid):
     for side in ("right", "left"):
-        assert held_signals(humanoid, "gb5082", mocap.arm_keyframes(side, [(0.0, *GB_CHEST)], 10.0)) == []
+        assert (
+            held_signals(humanoid, "gb5082", mocap.arm_keyframes(side, [(0.0, *mocap.GB_CHEST)], 10.0)) == []
+        )
 
 
 # A push is read along the arm from where its own shoulder has been. Read from a point of the trunk's
