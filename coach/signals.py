@@ -67,13 +67,20 @@ BODY_SMOOTH_S = 0.3  # time constant of the body frame the arms are measured in
 # The trunk is turning while the body frame is off the shoulder line low-passed over one of these times
 # (s) by more than its angle (°); a swing starts only in the frames since (`_trunk_turning`). A signaller
 # following the load turns the trunk 20–30° within 0.3–0.5 s and a level arm turns with it: the body
-# frame lags the turn by up to ~19° and reads the wrist sweep ~0.2 m forward and back about its
-# shoulder, as a swing does. Early in a turn the 0.1 s line runs ahead of the body frame, late in it
-# (and when it turns back) the 1 s line lags behind. The frames' jitter (3 cm in depth on each shoulder)
-# sets the angles: held-arm episodes with a trunk turn (benchmarks/coach_accuracy.py) read as stop 88
-# times in 270 without this, 13 with it, the stop swings' onsets unchanged; tighter (0.1 s, 6°; 1 s, 4°)
-# reads 6, but jitter then cuts some stop swings short (onset max 0.57 -> 0.83 s).
-TURN_REFERENCES = ((0.1, 7.0), (1.0, 5.0))
+# frame lags the turn by up to ~19° and reads the wrist sweep ~0.2 m forward and back about its shoulder,
+# as a swing does. Early in a turn the 0.1 s line runs ahead of the body frame, late in it (and when it
+# turns back) the 1 s line lags behind. The frames' jitter (3 cm in depth on each shoulder) sets the
+# angles: held-arm episodes with a trunk turn (benchmarks/coach_accuracy.py) read as stop 88 times in 270
+# without this; with the 1 s line at 5°, 13 (10 with fresh noise seeds), at 4° 6 (3), the stop swings'
+# onsets unchanged (with fresh seeds one in 30 comes later: max 0.60 -> 1.03 s). Lower still reads as
+# many and cuts more stop swings short (0.1 s at 6°: onset max 0.57 -> 0.83 s; 1 s at 3.5°: p90 0.47 ->
+# 0.59 s). The early part of a turn is the limit: at rest the frame wanders from either line by up to
+# these angles (99.5th percentile: 6.2° and 4.5°), and in a turn either reaches that only 0.7-0.8 of the
+# way through, when the frame's lag (up to 14°, median over the turns) has swept the wrist ~0.1 m. A
+# heading that lags less wanders more at rest by about as much (over 15 frames, 99th percentile: this
+# frame 8.4° for a lag of 14.1°; a 0.2 s low-pass 10.9° for 11.9°); a level-and-trend filter, a one-euro
+# filter or the frame held near the 0.1 s line did no better.
+TURN_REFERENCES = ((0.1, 7.0), (1.0, 4.0))
 # Time constant of the shoulder point a push is read from: a push goes out and back within a second.
 PUSH_SMOOTH_S = 1.0
 MAX_GAP_FRAMES = 3  # a moving signal's posture run may miss this many frames (jitter at a threshold)
