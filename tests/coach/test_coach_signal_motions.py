@@ -9,7 +9,7 @@ from signal_world import circle_path, keep, signal_events
 from coach import signals
 from coach.context import FrameContext
 from coach.engine import Coach, CoachConfig, HipLine
-from coach.geometry import posture
+from coach.geometry import joint_flexion_deg, posture
 from coach.reba import RebaInputs, score
 from coach.rules import RULES, Features
 from vision import mocap
@@ -97,30 +97,76 @@ def raised_to_the_side(frame, side):
     return signals.POSTURES["forearm_up_side"](signals.arm_states(f)[side])
 
 
+def gb_signals(frames):
+    """The GB 5082 signal events the coach reads from `frames`."""
+    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="gb5082"))
+    for frame in frames:
+        coach.process(frame, FrameContext())
+    return [e for e in coach.events if e.kind == "signal"]
+
+
+def hook_horizontal(flicker_at, pose_from):
+    """The trolley events of one noise-free GB hook-horizontal sweep (from 1.35 s, 0.3 s long), with one
+    frame's arm read in another pose: from `flicker_at` frames after the sweep starts on, the first frame
+    for which `pose_from(frames, start, i)` gives (elbow, wrist) from the shoulder, or None to pass on."""
+    top, level = mocap.GB_TOP, mocap.LEVEL
+    keys = [(0.0, *top), (0.35, *top), (0.65, *level), (1.3, *level)]
+    arm = mocap.arm_keyframes("right", keys, 3.0, start_s=1.0)
+    rec = mocap.render(mocap.standing(), 4.0, episodes=[mocap.Episode("s", 1.0, 3.0, keep, time_varying=arm)])
+    frames, start = list(rec.frames), round(1.35 * 30)
+    shoulder, elbow, wrist = signals.ARMS["right"]
+    for i in range(start + flicker_at, start + 20):
+        edit = pose_from(frames, start, i)
+        if edit is not None:
+            break
+    assert edit is not None
+    world = frames[i].world.copy()
+    world[[elbow, wrist]] = world[shoulder] + edit
+    frames[i] = replace(frames[i], world=world)
+    return [e for e in gb_signals(frames) if e.detail["signal"] == "trolley_left"]
+
+
 def test_a_hook_horizontal_sweep_is_read_through_jitter_back_into_the_raised_pose(humanoid):
     # The first sweep of the harness's episodes leaves the raised pose 0.05 s after the arm reaches it,
     # so the run it starts from is a few frames long. Jitter at the pose's edge can read a frame on the
     # way down as the raised pose again: that frame began a new run, too short to start a sweep from,
     # which hid the run the sweep came from (benchmarks/coach_accuracy.py, GB trolley rows).
-    top, level = mocap.GB_TOP, mocap.LEVEL
-    keys = [(0.0, *top), (0.35, *top), (0.65, *level), (1.3, *level)]
-    arm = mocap.arm_keyframes("right", keys, 3.0, start_s=1.0)
-    rec = mocap.render(mocap.standing(), 4.0, episodes=[mocap.Episode("s", 1.0, 3.0, keep, time_varying=arm)])
-    frames = list(rec.frames)
-    start = round(1.35 * 30)  # the sweep starts at 1.35 s
-    flicker = next(i for i in range(start, start + 9) if not raised_to_the_side(frames[i], "right")) + 1
     shoulder, elbow, wrist = signals.ARMS["right"]
-    world = frames[flicker].world.copy()
-    world[[elbow, wrist]] = (
-        world[shoulder] + frames[start].world[[elbow, wrist]] - frames[start].world[shoulder]
-    )
-    frames[flicker] = replace(frames[flicker], world=world)
-    assert raised_to_the_side(frames[flicker], "right")
-    coach = Coach(CoachConfig(rules=("hand_signal",), signal_set="gb5082"))
-    for frame in frames:
-        coach.process(frame, FrameContext())
-    sweeps = [e for e in coach.events if e.kind == "signal" and e.detail["signal"] == "trolley_left"]
+
+    def raised_again(frames, start, i):  # the first frame out of the raised pose, read in it again
+        if raised_to_the_side(frames[i - 1], "right") or raised_to_the_side(frames[i], "right"):
+            return None
+        return frames[start].world[[elbow, wrist]] - frames[start].world[shoulder]
+
+    sweeps = hook_horizontal(1, raised_again)
     assert len(sweeps) == 1 and sweeps[0].detected_at < 1.35 + 0.5
+
+
+def test_a_hook_horizontal_sweep_is_read_through_a_frame_of_a_bent_elbow_at_shoulder_level(humanoid):
+    # Jitter reads a straight arm's elbow bent by over 40° now and then (`EXTENDED_MAX_FLEXION_DEG`): a
+    # single such frame where the sweep has come level started its debounce over (onset ~0.2 s later).
+    shoulder, elbow, wrist = signals.ARMS["right"]
+
+    def bent(frames, start, i):  # at shoulder level, the elbow 12 cm off the arm's line
+        world = frames[i].world
+        if abs(world[wrist, 1] - world[shoulder, 1]) > 0.03:
+            return None
+        arm = np.array([world[elbow] - world[shoulder] - [0.0, 0.12, 0.0], world[wrist] - world[shoulder]])
+        assert joint_flexion_deg([0.0, 0.0, 0.0], *arm.tolist()) > signals.EXTENDED_MAX_FLEXION_DEG
+        return arm
+
+    sweeps = hook_horizontal(5, bent)
+    assert len(sweeps) == 1 and sweeps[0].detected_at < 1.35 + 0.4
+
+
+def test_an_arm_lowered_from_the_raised_pose_past_shoulder_level_is_no_hook_horizontal(humanoid):
+    # Lowered to rest in 0.55 s it passes level without stopping there: a frame out of the level pose
+    # must end the sweep whether the elbow or the arm's direction left it (if any level frame of the last
+    # two counted, this drop read as hook horizontal; lowered over 0.6 s or more it does even so).
+    keys = [(0.0, *mocap.GB_TOP), (1.0, *mocap.GB_TOP), (1.55, 5.0, 0.0, 0.0, 0.0)]
+    arm = mocap.arm_keyframes("right", keys, 5.0, start_s=1.0)
+    rec = mocap.render(mocap.standing(), 7.0, episodes=[mocap.Episode("s", 1.0, 6.0, keep, time_varying=arm)])
+    assert "trolley_left" not in [e.detail["signal"] for e in gb_signals(rec.frames)]
 
 
 def torso(hip_yaw_deg, shoulder_yaw_deg, hip_depth=(0.0, 0.0)):
