@@ -82,10 +82,16 @@ def test_a_sweep_that_goes_forward_is_no_stop():
     assert signals.motion_strength("sweep_out", guard) == 0.0
 
 
-def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
+def hook_sweep():
+    """GB hook horizontal with the right arm: raised to the side and up from 1.0 s (the harness's 0.3 s
+    ramp), swept down to shoulder level from 1.35 s in 0.3 s."""
     top, level = mocap.GB_TOP, mocap.LEVEL
     keys = [(0.0, *top), (0.35, *top), (0.65, *level), (1.3, *level)]
-    sweeps = run(humanoid, "gb5082", mocap.arm_keyframes("right", keys, 3.0, start_s=1.0))
+    return mocap.arm_keyframes("right", keys, 3.0, start_s=1.0)
+
+
+def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
+    sweeps = run(humanoid, "gb5082", hook_sweep())
     assert [e.detail["signal"] for e in sweeps] == ["trolley_left"]  # the right arm, seen by the operator
     assert 1.35 < sweeps[0].detected_at < 1.35 + 0.6
 
@@ -105,14 +111,12 @@ def gb_signals(frames):
     return [e for e in coach.events if e.kind == "signal"]
 
 
-def hook_horizontal(flicker_at, pose_from):
-    """The trolley events of one noise-free GB hook-horizontal sweep (from 1.35 s, 0.3 s long), with one
-    frame's arm read in another pose: from `flicker_at` frames after the sweep starts on, the first frame
-    for which `pose_from(frames, start, i)` gives (elbow, wrist) from the shoulder, or None to pass on."""
-    top, level = mocap.GB_TOP, mocap.LEVEL
-    keys = [(0.0, *top), (0.35, *top), (0.65, *level), (1.3, *level)]
-    arm = mocap.arm_keyframes("right", keys, 3.0, start_s=1.0)
-    rec = mocap.render(mocap.standing(), 4.0, episodes=[mocap.Episode("s", 1.0, 3.0, keep, time_varying=arm)])
+def hook_horizontal(humanoid, flicker_at, pose_from):
+    """The trolley events of a noise-free `hook_sweep`, with one frame's arm read in another pose: from
+    `flicker_at` frames after the sweep starts on, the first frame for which `pose_from(frames, start, i)`
+    gives (elbow, wrist) from the shoulder, or None to pass on."""
+    episode = mocap.Episode("s", 1.0, 3.0, keep, time_varying=hook_sweep())
+    rec = mocap.render(mocap.standing(), 4.0, episodes=[episode], humanoid=humanoid)
     frames, start = list(rec.frames), round(1.35 * 30)
     shoulder, elbow, wrist = signals.ARMS["right"]
     for i in range(start + flicker_at, start + 20):
@@ -138,7 +142,7 @@ def test_a_hook_horizontal_sweep_is_read_through_jitter_back_into_the_raised_pos
             return None
         return frames[start].world[[elbow, wrist]] - frames[start].world[shoulder]
 
-    sweeps = hook_horizontal(1, raised_again)
+    sweeps = hook_horizontal(humanoid, 1, raised_again)
     assert len(sweeps) == 1 and sweeps[0].detected_at < 1.35 + 0.5
 
 
@@ -155,7 +159,7 @@ def test_a_hook_horizontal_sweep_is_read_through_a_frame_of_a_bent_elbow_at_shou
         assert joint_flexion_deg([0.0, 0.0, 0.0], *arm.tolist()) > signals.EXTENDED_MAX_FLEXION_DEG
         return arm
 
-    sweeps = hook_horizontal(5, bent)
+    sweeps = hook_horizontal(humanoid, 5, bent)
     assert len(sweeps) == 1 and sweeps[0].detected_at < 1.35 + 0.4
 
 
@@ -165,7 +169,8 @@ def test_an_arm_lowered_from_the_raised_pose_past_shoulder_level_is_no_hook_hori
     # two counted, this drop read as hook horizontal; lowered over 0.6 s or more it does even so).
     keys = [(0.0, *mocap.GB_TOP), (1.0, *mocap.GB_TOP), (1.55, 5.0, 0.0, 0.0, 0.0)]
     arm = mocap.arm_keyframes("right", keys, 5.0, start_s=1.0)
-    rec = mocap.render(mocap.standing(), 7.0, episodes=[mocap.Episode("s", 1.0, 6.0, keep, time_varying=arm)])
+    episode = mocap.Episode("s", 1.0, 6.0, keep, time_varying=arm)
+    rec = mocap.render(mocap.standing(), 7.0, episodes=[episode], humanoid=humanoid)
     assert "trolley_left" not in [e.detail["signal"] for e in gb_signals(rec.frames)]
 
 
