@@ -861,7 +861,7 @@ class SignalRecogniser:
         The run may miss up to MAX_GAP_FRAMES frames, as a moving signal's run does: jitter at the
         posture's edge as the sweep leaves it would otherwise start a new run of a frame or two there and
         hide the one the sweep started from. The harness's first sweep leaves the raised pose 0.05 s after
-        the arm reaches it (a run of 4–7 frames without jitter): an unbroken run missed it in 13 of 240
+        the arm reaches it (a run of 4–7 frames without jitter): an unbroken run missed it in 14 of 240
         GB trolley episodes (benchmarks/coach_accuracy.py, its seeds and three fresh sets; one never
         caught), this one in 2, where jitter leaves the raised pose 1–2 frames in all.
         """
