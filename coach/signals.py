@@ -54,7 +54,9 @@ DEBOUNCE_S = {"emergency_stop": 0.05}
 DEFAULT_DEBOUNCE_S = 0.15
 # A circle's evidence is already an integral over the path (`circle_area`: consecutive frames read nearly
 # the same path), and its threshold lies above the largest a held arm reads: a debounce would only wait.
-MOTION_DEBOUNCE_S = {"circle": 0.0}
+# A sweep down is read once the arm is seen stopped at level (`_stopped`): that takes several frames of
+# the wrist not moving, which jitter rarely fakes, and a debounce on top would take the onset past 0.5 s.
+MOTION_DEBOUNCE_S = {"circle": 0.0, "sweep_down": 0.0}
 MALFORMED_DEBOUNCE_S = 0.07
 REFRACTORY_S = 0.5  # after a signal ends, no other starts while the arms move out of it
 # A signaller stands upright and in place (the GB 5082 figures, the ASME B30.5 chart): arms that pass
@@ -287,6 +289,20 @@ SWEEP_FORWARD_M, SWEEP_HEIGHT_M = 0.15, 0.15
 # 8 GB 5082 stops in 270 held-arm episodes (benchmarks/coach_accuracy.py), none over the last 0.4 s; a
 # sweep's onset is unchanged (it has gone 0.2 m out within 0.1 s of starting).
 SWEEP_OUT_FRAMES = 12
+# GB 吊钩水平移动 sweeps the arm down *to* shoulder level (hand_signals.md §4.3: 向下挥动到与肩相平的位置),
+# where it stops; an arm lowered to rest goes on past level. The sweep is read once the wrist's height over
+# the last STOP_FRAMES frames is within STOP_DROP_M of the frames before (means: jitter), `_stopped`. An arm
+# lowered from the raised pose to rest passes level at 0.7–1.7 m/s (0.45–1.2 s for the whole drop),
+# 2–6 cm a frame; the harness's sweep arrives at 5 cm a frame and stops. Lowerings read as hook horizontal
+# (2 arms x 3 yaws x 8 seeds = 48 per speed) at 0.45 / 0.6 / 0.8 / 1.0 / 1.2 / 1.5 / 2.0 s: before
+# 0 / 16 / ~45 / ~45 / ~45 / - / -, now 0 / 0 / 0 / 0 / 0 / 11 / 43: an arm lowered over 1.5 s or more
+# passes level slowly enough that jitter reads it stopped now and then. The GB trolley rows' onset (from
+# the sweep's start; benchmark seeds and three fresh sets): median 0.35–0.38 -> 0.42 s, p90 0.38 -> 0.42–0.45 s
+# (the noise-free sweep is read 0.12 s after it arrives). Over 4 frames with 0.06 m: 1.5 s lowerings read
+# none, 2.0 s 27 in 48, p90 0.48–0.49 s; 4 frames, 0.05 m: 2.0 s 12, p90 0.48–0.52 s; 3 frames with a
+# debounce of 0.04 s: p90 0.52 s. The check is two-sided: an arm swinging up through level in a dance is
+# no stopped sweep either (3 false trolley signals in the look-alike clips, one-sided).
+STOP_FRAMES, STOP_DROP_M = 3, 0.05
 PAIR_HEIGHT_M = (0.1, 0.2)  # a two-arm signal: the wrists' height difference it tolerates, and none above
 OFF_AXIS_RATIO = 0.7  # movement off the signal's axis may be at most this share of the movement along it
 # A push along a straight arm (ASME travel, EU right/left): the hand travels ~10–15 cm along the arm about
@@ -314,6 +330,15 @@ PUSH_DEBOUNCE_S = 0.09
 # Across the arm the wrist jitters as much as along it, twice as much where across is the camera's depth;
 # a swing across the arm (ASME stop) moves it 3.5x or more as far across as along.
 PUSH_OFF_AXIS_RATIO = 1.0
+
+
+def _stopped(history: deque) -> bool:
+    """Whether the wrist has stopped moving up or down: its mean height over the last STOP_FRAMES frames
+    is within STOP_DROP_M of the mean over the frames just before."""
+    up = [h[2] for h in list(history)[-2 * STOP_FRAMES :]]
+    if len(up) < 2 * STOP_FRAMES:
+        return False
+    return abs(float(np.mean(up[:STOP_FRAMES]) - np.mean(up[STOP_FRAMES:]))) < STOP_DROP_M
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -817,17 +842,18 @@ class SignalRecogniser:
                 # Down to shoulder level, where it stops (GB 吊钩水平移动): an arm dropped to rest after
                 # "hook up" passes level without stopping there. Level now, or a frame ago and still
                 # pointing level: jitter reads a straight arm's elbow over 40° bent now and then, and one
-                # such frame restarted the debounce (GB trolley episodes, the benchmark's seeds and three
+                # such frame restarted the 0.15 s debounce it had then (GB trolley episodes, the benchmark's seeds and three
                 # fresh sets: first sweeps read after 0.5 s, 9 -> 1 in 240). A lowered arm leaves level by
                 # its direction, so its time there is unchanged; counting any level frame of the last two,
                 # arms lowered from the raised pose to rest in 0.45 s read 9 trolley signals in 48 (0 now),
-                # in 0.6 s 42 (16 now, as before: an arm lowered that slowly passes level as slowly as a
-                # sweep arrives there, and the sweep is read before it could be seen to stop).
+                # in 0.6 s 42 (16 then: the sweep was read before it could be seen to stop). And stopped
+                # there (`STOP_FRAMES`): an arm lowered to rest goes on down through level.
                 path = np.array(self._swept_from(history, posture))
                 level = "side_level" in history[-1][4] or (
                     "side_level" in history[-2][4] and _points_side_level(unit(history[-1][1:4]))
                 )
-                strength = motion_strength(signal.motion, path) if level and len(path) >= 5 else 0.0
+                ready = level and len(path) >= 5 and _stopped(history)
+                strength = motion_strength(signal.motion, path) if ready else 0.0
             elif signal.motion == "circle":
                 strength = self._circle(side, posture)[1]
             else:

@@ -4,6 +4,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from signal_world import circle_path, keep, signal_events
 
 from coach import signals
@@ -93,7 +94,8 @@ def hook_sweep():
 def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
     sweeps = run(humanoid, "gb5082", hook_sweep())
     assert [e.detail["signal"] for e in sweeps] == ["trolley_left"]  # the right arm, seen by the operator
-    assert 1.35 < sweeps[0].detected_at < 1.35 + 0.6
+    # Read once the arm is seen stopped at level (it arrives at 1.65 s), within issue 5's 0.5 s.
+    assert 1.35 + 0.3 < sweeps[0].detected_at < 1.35 + 0.5
 
 
 def raised_to_the_side(frame, side):
@@ -159,15 +161,18 @@ def test_a_hook_horizontal_sweep_is_read_through_a_frame_of_a_bent_elbow_at_shou
         assert joint_flexion_deg([0.0, 0.0, 0.0], *arm.tolist()) > signals.EXTENDED_MAX_FLEXION_DEG
         return arm
 
+    # The sweep is read once seen stopped at level, 0.42 s after it starts, as without the bent frame.
     sweeps = hook_horizontal(humanoid, 5, bent)
-    assert len(sweeps) == 1 and sweeps[0].detected_at < 1.35 + 0.4
+    assert len(sweeps) == 1 and sweeps[0].detected_at < 1.35 + 0.45
 
 
-def test_an_arm_lowered_from_the_raised_pose_past_shoulder_level_is_no_hook_horizontal(humanoid):
-    # Lowered to rest in 0.55 s it passes level without stopping there: a frame out of the level pose
+@pytest.mark.parametrize("lowered_s", [0.55, 0.8, 1.2])
+def test_an_arm_lowered_from_the_raised_pose_past_shoulder_level_is_no_hook_horizontal(humanoid, lowered_s):
+    # Lowered to rest it passes level without stopping there. In 0.55 s: a frame out of the level pose
     # must end the sweep whether the elbow or the arm's direction left it (if any level frame of the last
-    # two counted, this drop read as hook horizontal; lowered over 0.6 s or more it does even so).
-    keys = [(0.0, *mocap.GB_TOP), (1.0, *mocap.GB_TOP), (1.55, 5.0, 0.0, 0.0, 0.0)]
+    # two counted, this drop read as hook horizontal). In 0.8 s or 1.2 s the arm is level for 0.25–0.35 s,
+    # as long as a sweep: it read as hook horizontal until the sweep had to be seen to stop there.
+    keys = [(0.0, *mocap.GB_TOP), (1.0, *mocap.GB_TOP), (1.0 + lowered_s, 5.0, 0.0, 0.0, 0.0)]
     arm = mocap.arm_keyframes("right", keys, 5.0, start_s=1.0)
     episode = mocap.Episode("s", 1.0, 6.0, keep, time_varying=arm)
     rec = mocap.render(mocap.standing(), 7.0, episodes=[episode], humanoid=humanoid)
