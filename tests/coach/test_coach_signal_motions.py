@@ -98,6 +98,17 @@ def test_gb_hook_horizontal_is_a_sweep_down_to_shoulder_level(humanoid):
     assert 1.35 + 0.3 < sweeps[0].detected_at < 1.35 + 0.5
 
 
+def test_repeated_hook_horizontal_sweeps_are_each_read_and_the_raised_arm_between_is_no_hook_up(humanoid):
+    # The harness's loop: raised 0.35 s, swept down in 0.3 s, level 0.3 s, raised again in 0.35 s. The
+    # refractory time after a sweep ended as the next sweep began, and "hook up" started then from its
+    # evidence over the last 0.3 s, while the arm was already on its way down.
+    top, level = mocap.GB_TOP, mocap.LEVEL
+    keys = [(0.0, *top), (0.35, *top), (0.65, *level), (0.95, *level)]
+    arm = mocap.arm_keyframes("right", keys, 1.3, start_s=1.0)
+    events = signal_events(humanoid, "gb5082", [arm], 1.0, 6.2)
+    assert [e.detail["signal"] for e in events] == ["trolley_left"] * 4
+
+
 def raised_to_the_side(frame, side):
     """Whether the arm reads GB hook up's pose (the pose a hook-horizontal sweep starts from)."""
     p = posture(frame.world)
